@@ -1,0 +1,638 @@
+//! Baseline against candidate: the list of differences.
+//!
+//! A pure function of two normalised responses. A difference is an outcome,
+//! not an error: it is data for the report, the gate and the test runner.
+//! Rules worth knowing:
+//! - header names are compared lower-case; list-valued headers (Vary,
+//!   Cache-Control, …) as sets of members; Set-Cookie as a multiset of lines;
+//! - Content-Encoding is a header difference, never a body one: bodies are
+//!   compared decoded;
+//! - Content-Length is framing; it is reported only where it is the only
+//!   witness (same coding, both sides sent it, bodies agree — e.g. HEAD);
+//! - JSON bodies are compared field by field with JSON Pointers, text as a
+//!   unified diff, binary by length, digest and first differing offset.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::{NormBody, Normalized};
+use crate::provider;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Status,
+    Header,
+    Body,
+    Cache,
+    Vary,
+}
+
+impl Kind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Header => "header",
+            Kind::Body => "body",
+            Kind::Cache => "cache",
+            Kind::Vary => "vary",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    pub provider: String,
+    pub kind: Kind,
+    /// Header name, JSON Pointer, or null for the whole status/body.
+    pub field: Option<String>,
+    pub baseline: Option<String>,
+    pub candidate: Option<String>,
+    /// One readable sentence.
+    pub message: String,
+    /// A unified diff, for text bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+/// Most JSON differences listed per body; the rest are counted.
+pub const MAX_JSON_DIFFS: usize = 50;
+/// Longest value quoted in a difference.
+pub const MAX_VALUE: usize = 400;
+
+pub fn compare(
+    baseline: &Normalized,
+    candidate: &Normalized,
+    baseline_name: &str,
+    provider: &str,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let diff = |kind, field: Option<String>, b: Option<String>, c: Option<String>, message| {
+        Difference {
+            provider: provider.to_string(),
+            kind,
+            field,
+            baseline: b.map(|s| clip(&s)),
+            candidate: c.map(|s| clip(&s)),
+            message,
+            diff: None,
+        }
+    };
+    if baseline.status != candidate.status {
+        out.push(diff(
+            Kind::Status,
+            None,
+            Some(baseline.status.to_string()),
+            Some(candidate.status.to_string()),
+            format!(
+                "status {} on {baseline_name}, {} on {provider}",
+                baseline.status, candidate.status
+            ),
+        ));
+    }
+
+    let names: BTreeSet<&String> = baseline
+        .headers
+        .keys()
+        .chain(candidate.headers.keys())
+        .collect();
+    for name in names {
+        // A header the other side ignores by rule is not compared.
+        if baseline.ignored.contains(name) || candidate.ignored.contains(name) {
+            continue;
+        }
+        let b = baseline.headers.get(name);
+        let c = candidate.headers.get(name);
+        if header_equal(name, b, c) {
+            continue;
+        }
+        let (bv, cv) = (b.map(|v| join(name, v)), c.map(|v| join(name, v)));
+        let message = match (&bv, &cv) {
+            (Some(_), None) => format!("{name} is missing on {provider}"),
+            (None, Some(_)) => format!("{name} is added on {provider}"),
+            _ => etag_weakened(name, b, c)
+                .map(|_| format!("{provider} weakened the ETag (W/ prefix, same opaque value)"))
+                .unwrap_or_else(|| format!("{name} differs")),
+        };
+        out.push(diff(Kind::Header, Some(name.clone()), bv, cv, message));
+    }
+
+    let body_diffs = compare_bodies(baseline, candidate, provider);
+    let bodies_agree = body_diffs.is_empty();
+    out.extend(body_diffs);
+
+    // Content-Length: only where it is the only witness of a change.
+    if bodies_agree && baseline.encodings == candidate.encodings {
+        if let (Some(b), Some(c)) = (&baseline.content_length, &candidate.content_length) {
+            if b.trim() != c.trim() {
+                out.push(diff(
+                    Kind::Header,
+                    Some("content-length".into()),
+                    Some(b.clone()),
+                    Some(c.clone()),
+                    "content-length differs though the bodies received agree".into(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Compare two values of one header by the rules HTTP gives it.
+fn header_equal(name: &str, b: Option<&Vec<String>>, c: Option<&Vec<String>>) -> bool {
+    match (b, c) {
+        (None, None) => true,
+        (Some(_), None) | (None, Some(_)) => false,
+        (Some(b), Some(c)) => {
+            if provider::SET_VALUED.contains(&name) {
+                members(b) == members(c)
+            } else if provider::MULTI_LINE.contains(&name) {
+                let mut b = b.clone();
+                let mut c = c.clone();
+                b.sort();
+                c.sort();
+                b == c
+            } else {
+                join(name, b) == join(name, c)
+            }
+        }
+    }
+}
+
+fn members(values: &[String]) -> BTreeSet<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+fn join(name: &str, values: &[String]) -> String {
+    if provider::MULTI_LINE.contains(&name) {
+        values.join("\n")
+    } else {
+        values.join(", ")
+    }
+}
+
+/// `Some(())` when one side is `W/"x"` and the other `"x"`.
+fn etag_weakened(name: &str, b: Option<&Vec<String>>, c: Option<&Vec<String>>) -> Option<()> {
+    if name != "etag" {
+        return None;
+    }
+    let b = b?.first()?.trim();
+    let c = c?.first()?.trim();
+    let strip = |s: &str| s.strip_prefix("W/").unwrap_or(s).to_string();
+    (b != c && strip(b) == strip(c)).then_some(())
+}
+
+fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Difference> {
+    let mk = |field: Option<String>, bv: Option<String>, cv: Option<String>, message: String| {
+        Difference {
+            provider: provider.to_string(),
+            kind: Kind::Body,
+            field,
+            baseline: bv.map(|s| clip(&s)),
+            candidate: cv.map(|s| clip(&s)),
+            message,
+            diff: None,
+        }
+    };
+    match (&b.body, &c.body) {
+        (NormBody::Empty, NormBody::Empty) => vec![],
+        (NormBody::Json { value: bv }, NormBody::Json { value: cv }) => {
+            let mut out = Vec::new();
+            json_diff("", bv, cv, &mut out);
+            let total = out.len();
+            let mut diffs: Vec<Difference> = out
+                .into_iter()
+                .take(MAX_JSON_DIFFS)
+                .map(|(ptr, bv, cv, msg)| mk(Some(ptr), bv, cv, msg))
+                .collect();
+            if total > MAX_JSON_DIFFS {
+                diffs.push(mk(
+                    None,
+                    None,
+                    None,
+                    format!("{} more JSON differences not listed", total - MAX_JSON_DIFFS),
+                ));
+            }
+            diffs
+        }
+        (bb, cb) => {
+            let (bt, ct) = (as_text(bb), as_text(cb));
+            if let (Some(bt), Some(ct)) = (&bt, &ct) {
+                if bt == ct {
+                    return vec![];
+                }
+                let udiff = similar::TextDiff::from_lines(bt.as_str(), ct.as_str())
+                    .unified_diff()
+                    .context_radius(3)
+                    .header("baseline", provider)
+                    .to_string();
+                let mut d = mk(
+                    None,
+                    Some(summary(bb)),
+                    Some(summary(cb)),
+                    "text bodies differ".into(),
+                );
+                d.diff = Some(clip_diff(&udiff));
+                return vec![d];
+            }
+            let (bd, cd) = (digest(bb), digest(cb));
+            if bd.is_some() && bd == cd {
+                return vec![];
+            }
+            let message = match (bb, cb) {
+                (NormBody::Undecodable { reason, .. }, _) => {
+                    format!("baseline body could not be decoded: {reason}")
+                }
+                (_, NormBody::Undecodable { reason, .. }) => {
+                    format!("{provider} body could not be decoded: {reason}")
+                }
+                _ => match first_difference(bb, cb) {
+                    Some(off) => format!("binary bodies differ from byte offset {off}"),
+                    None => "bodies differ (over the size cap: compared by length and sha256)"
+                        .to_string(),
+                },
+            };
+            vec![mk(None, Some(summary(bb)), Some(summary(cb)), message)]
+        }
+    }
+}
+
+fn as_text(b: &NormBody) -> Option<String> {
+    match b {
+        NormBody::Text { text } => Some(text.clone()),
+        NormBody::Empty => Some(String::new()),
+        NormBody::Json { value } => serde_json::to_string_pretty(value).ok(),
+        _ => None,
+    }
+}
+
+fn bytes_of(b: &NormBody) -> Option<Vec<u8>> {
+    match b {
+        NormBody::Binary { bytes, .. } => Some(bytes.clone()),
+        NormBody::Text { text } => Some(text.as_bytes().to_vec()),
+        NormBody::Empty => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+fn digest(b: &NormBody) -> Option<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    match b {
+        NormBody::Binary { len, sha256, .. } | NormBody::Digest { len, sha256 } => {
+            Some((*len, sha256.clone()))
+        }
+        NormBody::Text { text } => Some((
+            text.len() as u64,
+            hex::encode(Sha256::digest(text.as_bytes())),
+        )),
+        NormBody::Empty => Some((0, hex::encode(Sha256::digest(b"")))),
+        _ => None,
+    }
+}
+
+fn summary(b: &NormBody) -> String {
+    match b {
+        NormBody::Empty => "empty".into(),
+        NormBody::Undecodable {
+            raw_len, raw_sha256, ..
+        } => format!("undecodable, {raw_len} bytes, sha256:{}", short(raw_sha256)),
+        other => match digest(other) {
+            Some((len, sha)) => format!("{len} bytes, sha256:{}", short(&sha)),
+            None => "unknown".into(),
+        },
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(16)]
+}
+
+fn first_difference(b: &NormBody, c: &NormBody) -> Option<usize> {
+    let (b, c) = (bytes_of(b)?, bytes_of(c)?);
+    b.iter()
+        .zip(c.iter())
+        .position(|(x, y)| x != y)
+        .or_else(|| (b.len() != c.len()).then(|| b.len().min(c.len())))
+}
+
+type JsonDiff = (String, Option<String>, Option<String>, String);
+
+fn type_name(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+fn escape_token(k: &str) -> String {
+    k.replace('~', "~0").replace('/', "~1")
+}
+
+fn json_diff(ptr: &str, b: &serde_json::Value, c: &serde_json::Value, out: &mut Vec<JsonDiff>) {
+    use serde_json::Value;
+    let show = |v: &Value| v.to_string();
+    match (b, c) {
+        (Value::Object(bm), Value::Object(cm)) => {
+            for (k, bv) in bm {
+                let p = format!("{ptr}/{}", escape_token(k));
+                match cm.get(k) {
+                    Some(cv) => json_diff(&p, bv, cv, out),
+                    None => out.push((p, Some(show(bv)), None, "missing on candidate".into())),
+                }
+            }
+            for (k, cv) in cm {
+                if !bm.contains_key(k) {
+                    let p = format!("{ptr}/{}", escape_token(k));
+                    out.push((p, None, Some(show(cv)), "added on candidate".into()));
+                }
+            }
+        }
+        (Value::Array(ba), Value::Array(ca)) => {
+            for i in 0..ba.len().max(ca.len()) {
+                let p = format!("{ptr}/{i}");
+                match (ba.get(i), ca.get(i)) {
+                    (Some(bv), Some(cv)) => json_diff(&p, bv, cv, out),
+                    (Some(bv), None) => {
+                        out.push((p, Some(show(bv)), None, "missing on candidate".into()))
+                    }
+                    (None, Some(cv)) => {
+                        out.push((p, None, Some(show(cv)), "added on candidate".into()))
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        _ if b == c => {}
+        _ => {
+            let (bt, ct) = (type_name(b), type_name(c));
+            let msg = if bt != ct {
+                format!("type changed: {bt} → {ct}")
+            } else {
+                "value changed".into()
+            };
+            let p = if ptr.is_empty() { "/".to_string() } else { ptr.to_string() };
+            out.push((p, Some(show(b)), Some(show(c)), msg));
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    if s.len() <= MAX_VALUE {
+        return s.to_string();
+    }
+    let mut end = MAX_VALUE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
+fn clip_diff(s: &str) -> String {
+    const MAX_LINES: usize = 200;
+    let lines: Vec<&str> = s.lines().collect();
+    if lines.len() <= MAX_LINES {
+        return s.to_string();
+    }
+    format!(
+        "{}\n… {} more diff lines",
+        lines[..MAX_LINES].join("\n"),
+        lines.len() - MAX_LINES
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::tests::exchange;
+    use crate::normalize::{normalize, Rules};
+    use crate::provider::{CLOUDFLARE, FASTLY};
+    use std::io::Write;
+
+    fn norm(headers: &[(&str, &str)], body: &[u8]) -> Normalized {
+        normalize(&exchange(headers, body), &[FASTLY, CLOUDFLARE], &Rules::default())
+    }
+
+    fn run(b: &Normalized, c: &Normalized) -> Vec<Difference> {
+        compare(b, c, "fastly", "cloudflare")
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn identical_responses_have_no_difference() {
+        let h = [("content-type", "text/plain"), ("cache-control", "max-age=60")];
+        assert_eq!(run(&norm(&h, b"hi"), &norm(&h, b"hi")), vec![]);
+    }
+
+    #[test]
+    fn provider_identity_and_framing_are_not_differences() {
+        let b = norm(
+            &[
+                ("content-type", "text/plain"),
+                ("content-length", "5"),
+                ("x-served-by", "cache-lhr1-LHR"),
+                ("x-cache", "HIT"),
+                ("via", "1.1 varnish"),
+                ("date", "Mon, 23 Nov 2026 10:00:00 GMT"),
+            ],
+            b"hello",
+        );
+        let c = norm(
+            &[
+                ("content-type", "text/plain"),
+                ("transfer-encoding", "chunked"),
+                ("server", "cloudflare"),
+                ("cf-ray", "0123456789abcdef-LHR"),
+                ("cf-cache-status", "DYNAMIC"),
+                ("connection", "keep-alive"),
+                ("date", "Mon, 23 Nov 2026 10:00:01 GMT"),
+            ],
+            b"hello",
+        );
+        assert_eq!(run(&b, &c), vec![]);
+    }
+
+    #[test]
+    fn multi_valued_headers_compare_as_sets() {
+        let b = norm(
+            &[("vary", "Accept-Encoding, Accept-Language"), ("cache-control", "public, max-age=60")],
+            b"",
+        );
+        let c = norm(
+            &[("Vary", "accept-language"), ("Vary", "Accept-Encoding"), ("cache-control", "max-age=60,public")],
+            b"",
+        );
+        assert_eq!(run(&b, &c), vec![]);
+        let b = norm(&[("set-cookie", "a=1"), ("set-cookie", "b=2")], b"");
+        let c = norm(&[("set-cookie", "b=2"), ("set-cookie", "a=1")], b"");
+        assert_eq!(run(&b, &c), vec![]);
+        let c = norm(&[("set-cookie", "b=2")], b"");
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].field.as_deref(), Some("set-cookie"));
+    }
+
+    #[test]
+    fn planted_header_differences() {
+        let b = norm(
+            &[("x-frame-options", "DENY"), ("etag", "\"v1\""), ("x-new", "1")],
+            b"",
+        );
+        let c = norm(&[("etag", "W/\"v1\""), ("x-extra", "yes"), ("x-new", "2")], b"");
+        insta::assert_yaml_snapshot!(run(&b, &c), @r#"
+        - provider: cloudflare
+          kind: header
+          field: etag
+          baseline: "\"v1\""
+          candidate: "W/\"v1\""
+          message: "cloudflare weakened the ETag (W/ prefix, same opaque value)"
+        - provider: cloudflare
+          kind: header
+          field: x-extra
+          baseline: ~
+          candidate: "yes"
+          message: x-extra is added on cloudflare
+        - provider: cloudflare
+          kind: header
+          field: x-frame-options
+          baseline: DENY
+          candidate: ~
+          message: x-frame-options is missing on cloudflare
+        - provider: cloudflare
+          kind: header
+          field: x-new
+          baseline: "1"
+          candidate: "2"
+          message: x-new differs
+        "#);
+    }
+
+    #[test]
+    fn json_bodies_diff_field_by_field() {
+        let ct = [("content-type", "application/json")];
+        let b = norm(&ct, br#"{"id":42,"price":9.5,"tags":["a","b"],"gone":true,"n":{"x":1}}"#);
+        let c = norm(&ct, br#"{"id":"42","price":9.75,"tags":["a"],"n":{"x":1},"new":null}"#);
+        insta::assert_yaml_snapshot!(run(&b, &c), @r#"
+        - provider: cloudflare
+          kind: body
+          field: /id
+          baseline: "42"
+          candidate: "\"42\""
+          message: "type changed: number → string"
+        - provider: cloudflare
+          kind: body
+          field: /price
+          baseline: "9.5"
+          candidate: "9.75"
+          message: value changed
+        - provider: cloudflare
+          kind: body
+          field: /tags/1
+          baseline: "\"b\""
+          candidate: ~
+          message: missing on candidate
+        - provider: cloudflare
+          kind: body
+          field: /gone
+          baseline: "true"
+          candidate: ~
+          message: missing on candidate
+        - provider: cloudflare
+          kind: body
+          field: /new
+          baseline: ~
+          candidate: "null"
+          message: added on candidate
+        "#);
+    }
+
+    #[test]
+    fn text_bodies_give_a_unified_diff() {
+        let ct = [("content-type", "text/html")];
+        let b = norm(&ct, b"<h1>Hello</h1>\n<p>one</p>\n<p>two</p>\n");
+        let c = norm(&ct, b"<h1>Hello</h1>\n<p>one</p>\n<p>TWO</p>\n");
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1);
+        insta::assert_snapshot!(d[0].diff.clone().unwrap(), @r"
+        --- baseline
+        +++ cloudflare
+        @@ -1,3 +1,3 @@
+         <h1>Hello</h1>
+         <p>one</p>
+        -<p>two</p>
+        +<p>TWO</p>
+        ");
+    }
+
+    #[test]
+    fn binary_bodies_report_the_first_differing_offset() {
+        let ct = [("content-type", "application/octet-stream")];
+        let mut data: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        let b = norm(&ct, &data);
+        data[1000] ^= 0xff;
+        let c = norm(&ct, &data);
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "binary bodies differ from byte offset 1000");
+        assert!(d[0].baseline.as_ref().unwrap().starts_with("4096 bytes, sha256:"));
+    }
+
+    #[test]
+    fn encodings_differ_as_a_header_never_as_a_body() {
+        let text = "same text on both sides\n".repeat(100);
+        let b = norm(&[("content-type", "text/plain"), ("content-length", "2400")], text.as_bytes());
+        let gz = gzip(text.as_bytes());
+        let c = norm(
+            &[
+                ("content-type", "text/plain"),
+                ("content-encoding", "gzip"),
+                ("content-length", &gz.len().to_string()),
+            ],
+            &gz,
+        );
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, Kind::Header);
+        assert_eq!(d[0].field.as_deref(), Some("content-encoding"));
+        assert_eq!(d[0].message, "content-encoding is added on cloudflare");
+    }
+
+    #[test]
+    fn content_length_counts_only_when_it_is_the_only_witness() {
+        // HEAD-like: no body on either side, lengths differ.
+        let b = norm(&[("content-length", "10")], b"");
+        let c = norm(&[("content-length", "12")], b"");
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].field.as_deref(), Some("content-length"));
+        // Bodies differ: the body difference says it all.
+        let b = norm(&[("content-length", "2")], b"ab");
+        let c = norm(&[("content-length", "3")], b"abc");
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, Kind::Body);
+    }
+
+    #[test]
+    fn status_difference() {
+        let mut c = norm(&[], b"");
+        c.status = 503;
+        let d = run(&norm(&[], b""), &c);
+        assert_eq!(d[0].kind, Kind::Status);
+        assert_eq!(d[0].message, "status 200 on fastly, 503 on cloudflare");
+    }
+}

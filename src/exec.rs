@@ -1,0 +1,741 @@
+//! The pinned HTTP exchange: the only code in edgeparity that touches the
+//! network.
+//!
+//! Each provider gets its own reqwest client whose DNS is replaced by a fixed
+//! table: the suite hosts map to that provider's edge addresses and every
+//! other name fails. Host and TLS SNI stay the suite's host, so the edge sees
+//! exactly what a browser would send; only the TCP destination changes. There
+//! is no fallback to system DNS and none to another provider: a provider
+//! whose addresses cannot be found fails closed, every one of its cases an
+//! error.
+//!
+//! Redirects are never followed and bodies are never decompressed by the
+//! client: the raw `Content-Encoding` is a dimension of the comparison, so
+//! this module decodes gzip, deflate, br and zstd itself while streaming.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::plan::RequestSpec;
+use crate::suite::{Environment, HttpMode, ProviderConfig, Target};
+
+/// Errors building the executor: bad local input (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("ca_file {path}: {message}")]
+    CaFile { path: String, message: String },
+    #[error("provider {provider}: cannot build an HTTP client: {message}")]
+    Client { provider: String, message: String },
+}
+
+/// Why one exchange with one provider produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{provider}: {kind}: {message}")]
+pub struct ExchangeError {
+    pub provider: String,
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    Resolve,
+    Connect,
+    Timeout,
+    Tls,
+    Reset,
+    Protocol,
+    WrongAddress,
+    Fingerprint,
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FailureKind::Resolve => "address lookup failed",
+            FailureKind::Connect => "connection failed",
+            FailureKind::Timeout => "timed out",
+            FailureKind::Tls => "TLS failed",
+            FailureKind::Reset => "connection reset",
+            FailureKind::Protocol => "HTTP error",
+            FailureKind::WrongAddress => "answer from outside the pinned addresses",
+            FailureKind::Fingerprint => "fingerprint check failed",
+        })
+    }
+}
+
+/// A body as received: the raw (encoded) digest, and the decoded bytes up to
+/// the size cap (above it only the decoded length and digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BodyCapture {
+    pub raw_len: u64,
+    pub raw_sha256: String,
+    /// `Content-Encoding` codings as sent, in order.
+    pub encodings: Vec<String>,
+    pub decoded_len: u64,
+    pub decoded_sha256: String,
+    /// The decoded bytes; `None` when over the cap or not decodable.
+    #[serde(skip)]
+    pub decoded: Option<Vec<u8>>,
+    /// Why the body could not be decoded, when it could not.
+    pub decode_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Timing {
+    /// Until the response head arrived.
+    pub ttfb_ms: f64,
+    /// Until the last body byte arrived.
+    pub total_ms: f64,
+}
+
+/// One request and its response from one provider.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exchange {
+    pub provider: String,
+    pub url: String,
+    pub status: u16,
+    pub version: String,
+    pub remote_addr: Option<SocketAddr>,
+    /// Every header line in order, names lower-cased, values as text
+    /// (non-UTF-8 bytes replaced).
+    pub headers: Vec<(String, String)>,
+    pub body: BodyCapture,
+    pub timing: Timing,
+}
+
+impl Exchange {
+    /// All values of a header (lower-case name), in order.
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What was found for a provider's addresses, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    pub provider: String,
+    pub host: String,
+    /// The name looked up (`None` for pinned `addrs`).
+    pub name: Option<String>,
+    pub nameserver: Option<String>,
+    /// CNAME chain followed, in order.
+    pub cname_chain: Vec<String>,
+    pub addrs: Vec<IpAddr>,
+    pub error: Option<String>,
+}
+
+struct Endpoint {
+    client: reqwest::Client,
+    /// Pinned addresses per (host, port), or the lookup error.
+    pinned: BTreeMap<(String, u16), Result<Vec<IpAddr>, String>>,
+}
+
+pub struct Executor {
+    endpoints: BTreeMap<String, Endpoint>,
+    pub resolutions: Vec<Resolution>,
+    timeout: Duration,
+    body_cap: u64,
+}
+
+/// reqwest's resolver for everything the pinning table does not name: it
+/// refuses, so no request can ever reach an address found by system DNS.
+struct RefuseDns;
+
+impl reqwest::dns::Resolve for RefuseDns {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let name = name.as_str().to_string();
+        Box::pin(async move {
+            Err(format!("{name} is not a pinned host; edgeparity never uses system DNS").into())
+        })
+    }
+}
+
+impl Executor {
+    /// Look up every provider's addresses for every host (one lookup per
+    /// provider and host) and build one pinned client per provider.
+    pub async fn build(
+        env: &Environment,
+        hosts: &[(String, u16)],
+    ) -> Result<Executor, SetupError> {
+        let extra_roots = match &env.ca_file {
+            None => Vec::new(),
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| SetupError::CaFile {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let certs =
+                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| SetupError::CaFile {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                if certs.is_empty() {
+                    return Err(SetupError::CaFile {
+                        path: path.display().to_string(),
+                        message: "no PEM certificate in the file".into(),
+                    });
+                }
+                certs
+            }
+        };
+        let mut endpoints = BTreeMap::new();
+        let mut resolutions = Vec::new();
+        for p in &env.providers {
+            let mut pinned = BTreeMap::new();
+            let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .connect_timeout(Duration::from_millis(env.connect_timeout_ms))
+                .dns_resolver(Arc::new(RefuseDns))
+                .pool_max_idle_per_host(64)
+                .use_rustls_tls()
+                .tls_built_in_root_certs(true);
+            builder = match env.http {
+                HttpMode::Auto => builder,
+                HttpMode::H1 => builder.http1_only(),
+                HttpMode::H2 => builder.http2_prior_knowledge(),
+            };
+            for c in &extra_roots {
+                builder = builder.add_root_certificate(c.clone());
+            }
+            if env.insecure {
+                builder = builder.danger_accept_invalid_certs(true);
+            }
+            for (host, port) in hosts {
+                let r = find_addrs(p, host).await;
+                if let Some(addrs) = r.error.is_none().then_some(&r.addrs) {
+                    let sockets: Vec<SocketAddr> =
+                        addrs.iter().map(|ip| SocketAddr::new(*ip, *port)).collect();
+                    builder = builder.resolve_to_addrs(host, &sockets);
+                    pinned.insert((host.clone(), *port), Ok(addrs.clone()));
+                } else {
+                    let msg = r.error.clone().unwrap_or_default();
+                    pinned.insert((host.clone(), *port), Err(msg));
+                }
+                resolutions.push(r);
+            }
+            let client = builder.build().map_err(|e| SetupError::Client {
+                provider: p.name.clone(),
+                message: error_chain(&e),
+            })?;
+            endpoints.insert(p.name.clone(), Endpoint { client, pinned });
+        }
+        Ok(Executor {
+            endpoints,
+            resolutions,
+            timeout: Duration::from_millis(env.timeout_ms),
+            body_cap: env.body_cap_bytes,
+        })
+    }
+
+    /// Send one request to one provider and read the whole response.
+    pub async fn send(
+        &self,
+        provider: &str,
+        req: &RequestSpec,
+    ) -> Result<Exchange, ExchangeError> {
+        let fail = |kind, message: String| ExchangeError {
+            provider: provider.to_string(),
+            kind,
+            message,
+        };
+        let endpoint = self
+            .endpoints
+            .get(provider)
+            .ok_or_else(|| fail(FailureKind::Resolve, "no such provider".into()))?;
+        let host = req.url.host_str().unwrap_or_default().to_string();
+        let port = req.url.port_or_known_default().unwrap_or(443);
+        let pinned = match endpoint.pinned.get(&(host.clone(), port)) {
+            Some(Ok(addrs)) => addrs,
+            Some(Err(e)) => return Err(fail(FailureKind::Resolve, e.clone())),
+            None => {
+                return Err(fail(
+                    FailureKind::Resolve,
+                    format!("{host}:{port} was not planned for this provider"),
+                ))
+            }
+        };
+        let timeout = req
+            .timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(self.timeout);
+        let mut builder = endpoint
+            .client
+            .request(req.method.clone(), req.url.clone())
+            .timeout(timeout);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        if let Some(b) = &req.body {
+            builder = builder.body(b.clone());
+        }
+        let started = Instant::now();
+        let resp = builder.send().await.map_err(|e| classify(provider, &e))?;
+        let ttfb = started.elapsed();
+        let remote_addr = resp.remote_addr();
+        match remote_addr {
+            Some(sa) if pinned.contains(&sa.ip()) => {}
+            other => {
+                return Err(fail(
+                    FailureKind::WrongAddress,
+                    format!(
+                        "answer came from {} but {provider} is pinned to {}",
+                        other.map(|a| a.to_string()).unwrap_or("an unknown address".into()),
+                        join_ips(pinned)
+                    ),
+                ))
+            }
+        }
+        let status = resp.status().as_u16();
+        let version = format!("{:?}", resp.version());
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let encodings: Vec<String> = headers
+            .iter()
+            .filter(|(k, _)| k == "content-encoding")
+            .flat_map(|(_, v)| v.split(','))
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut reader = BodyReader::new(&encodings, self.body_cap);
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| classify(provider, &e))?;
+            reader.push(&chunk);
+        }
+        let body = reader.finish();
+        Ok(Exchange {
+            provider: provider.to_string(),
+            url: req.url.to_string(),
+            status,
+            version,
+            remote_addr,
+            headers,
+            body,
+            timing: Timing {
+                ttfb_ms: ttfb.as_secs_f64() * 1000.0,
+                total_ms: started.elapsed().as_secs_f64() * 1000.0,
+            },
+        })
+    }
+}
+
+fn join_ips(ips: &[IpAddr]) -> String {
+    ips.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Find a provider's edge addresses for a host: the pinned `addrs`, or a
+/// DNS lookup (A and AAAA, CNAMEs followed) of `resolve` with `{host}` filled,
+/// asking only the configured nameserver when one is set. Fails closed.
+async fn find_addrs(p: &ProviderConfig, host: &str) -> Resolution {
+    match &p.target {
+        Target::Addrs(addrs) => Resolution {
+            provider: p.name.clone(),
+            host: host.to_string(),
+            name: None,
+            nameserver: None,
+            cname_chain: Vec::new(),
+            addrs: addrs.clone(),
+            error: None,
+        },
+        Target::Resolve { name, nameserver } => {
+            let name = name.replace("{host}", host);
+            let ns_text = nameserver
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "the system resolver".into());
+            let mut r = Resolution {
+                provider: p.name.clone(),
+                host: host.to_string(),
+                name: Some(name.clone()),
+                nameserver: Some(ns_text.clone()),
+                cname_chain: Vec::new(),
+                addrs: Vec::new(),
+                error: None,
+            };
+            match lookup(&name, *nameserver).await {
+                Ok((chain, addrs)) if !addrs.is_empty() => {
+                    r.cname_chain = chain;
+                    r.addrs = addrs;
+                }
+                Ok(_) => {
+                    r.error = Some(format!(
+                        "{name} has no A or AAAA record (asked {ns_text})"
+                    ))
+                }
+                Err(e) => r.error = Some(format!("cannot resolve {name} (asked {ns_text}): {e}")),
+            }
+            r
+        }
+    }
+}
+
+async fn lookup(
+    name: &str,
+    nameserver: Option<SocketAddr>,
+) -> Result<(Vec<String>, Vec<IpAddr>), String> {
+    use hickory_resolver::config::{
+        LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts,
+    };
+    use hickory_resolver::name_server::TokioConnectionProvider;
+    use hickory_resolver::proto::rr::RData;
+    use hickory_resolver::proto::xfer::Protocol;
+    use hickory_resolver::Resolver;
+
+    let mut builder = match nameserver {
+        Some(ns) => {
+            let mut config = ResolverConfig::new();
+            config.add_name_server(NameServerConfig::new(ns, Protocol::Udp));
+            config.add_name_server(NameServerConfig::new(ns, Protocol::Tcp));
+            Resolver::builder_with_config(config, TokioConnectionProvider::default())
+        }
+        None => Resolver::builder_tokio().map_err(|e| e.to_string())?,
+    };
+    let opts: &mut ResolverOpts = builder.options_mut();
+    opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+    opts.timeout = Duration::from_secs(2);
+    opts.attempts = 1;
+    opts.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
+    opts.cache_size = 0;
+    opts.ndots = 0;
+    let resolver = builder.build();
+    // An absolute name: no search-domain suffixes are ever tried.
+    let fqdn = if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    };
+    let found = resolver.lookup_ip(fqdn).await.map_err(|e| e.to_string())?;
+    let mut chain = Vec::new();
+    for rec in found.as_lookup().records() {
+        if let RData::CNAME(c) = rec.data() {
+            let from = rec.name().to_utf8();
+            let to = c.0.to_utf8();
+            if chain.is_empty() {
+                chain.push(from.trim_end_matches('.').to_string());
+            }
+            chain.push(to.trim_end_matches('.').to_string());
+        }
+    }
+    let mut addrs: Vec<IpAddr> = found.iter().collect();
+    addrs.sort();
+    addrs.dedup();
+    Ok((chain, addrs))
+}
+
+/// Turn a reqwest error into a failure with a reason a person can act on.
+fn classify(provider: &str, e: &reqwest::Error) -> ExchangeError {
+    let message = error_chain(e);
+    let lower = message.to_ascii_lowercase();
+    let kind = if e.is_timeout() || lower.contains("timed out") {
+        FailureKind::Timeout
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("unknownissuer")
+        || lower.contains("notvalidforname")
+    {
+        FailureKind::Tls
+    } else if lower.contains("reset") || lower.contains("broken pipe") {
+        FailureKind::Reset
+    } else if e.is_connect() {
+        FailureKind::Connect
+    } else {
+        FailureKind::Protocol
+    };
+    ExchangeError {
+        provider: provider.to_string(),
+        kind,
+        message,
+    }
+}
+
+/// The error and its sources, joined: reqwest's own message alone rarely says
+/// what went wrong.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+// ---------------------------------------------------------------------------
+// Streaming body capture and decoding
+// ---------------------------------------------------------------------------
+
+/// Decoded bytes land here: counted and hashed in full, kept up to the cap.
+struct Sink {
+    cap: u64,
+    kept: Vec<u8>,
+    len: u64,
+    hasher: Sha256,
+    over: bool,
+}
+
+#[derive(Clone)]
+struct SinkHandle(Arc<Mutex<Sink>>);
+
+impl Write for SinkHandle {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut s = self
+            .0
+            .lock()
+            .map_err(|_| io::Error::other("body sink poisoned"))?;
+        s.len += buf.len() as u64;
+        s.hasher.update(buf);
+        if !s.over {
+            if s.kept.len() as u64 + buf.len() as u64 <= s.cap {
+                s.kept.extend_from_slice(buf);
+            } else {
+                s.over = true;
+                s.kept = Vec::new();
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One decoding layer over the next one; `finish` flushes the codec's tail.
+trait Layer: Write + Send {
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+impl Layer for SinkHandle {
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Layer for flate2::write::GzDecoder<Box<dyn Layer>> {
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        (*self).finish()?.finish()
+    }
+}
+
+impl Layer for flate2::write::ZlibDecoder<Box<dyn Layer>> {
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        (*self).finish()?.finish()
+    }
+}
+
+impl Layer for brotli::DecompressorWriter<Box<dyn Layer>> {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.flush()?;
+        match (*self).into_inner() {
+            Ok(inner) => inner.finish(),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "brotli stream ended early",
+            )),
+        }
+    }
+}
+
+impl Layer for zstd::stream::write::Decoder<'static, Box<dyn Layer>> {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.flush()?;
+        (*self).into_inner().finish()
+    }
+}
+
+/// Feeds raw chunks through the decoders named by `Content-Encoding`.
+pub struct BodyReader {
+    raw_len: u64,
+    raw_hasher: Sha256,
+    encodings: Vec<String>,
+    chain: Option<Box<dyn Layer>>,
+    sink: SinkHandle,
+    error: Option<String>,
+}
+
+impl BodyReader {
+    pub fn new(encodings: &[String], cap: u64) -> BodyReader {
+        let sink = SinkHandle(Arc::new(Mutex::new(Sink {
+            cap,
+            kept: Vec::new(),
+            len: 0,
+            hasher: Sha256::new(),
+            over: false,
+        })));
+        let mut chain: Box<dyn Layer> = Box::new(sink.clone());
+        let mut error = None;
+        // The first coding listed was applied first, so it is undone last:
+        // it sits nearest the sink.
+        for enc in encodings {
+            chain = match enc.as_str() {
+                "identity" => chain,
+                "gzip" | "x-gzip" => Box::new(flate2::write::GzDecoder::new(chain)),
+                "deflate" => Box::new(flate2::write::ZlibDecoder::new(chain)),
+                "br" => Box::new(brotli::DecompressorWriter::new(chain, 8192)),
+                "zstd" => match zstd::stream::write::Decoder::new(chain) {
+                    Ok(d) => Box::new(d),
+                    Err(e) => {
+                        error = Some(format!("zstd: {e}"));
+                        Box::new(sink.clone())
+                    }
+                },
+                other => {
+                    error = Some(format!("unknown content-encoding `{other}`"));
+                    chain
+                }
+            };
+        }
+        BodyReader {
+            raw_len: 0,
+            raw_hasher: Sha256::new(),
+            encodings: encodings.to_vec(),
+            chain: if error.is_some() { None } else { Some(chain) },
+            sink,
+            error,
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.raw_len += chunk.len() as u64;
+        self.raw_hasher.update(chunk);
+        if let Some(chain) = self.chain.as_mut() {
+            if let Err(e) = chain.write_all(chunk) {
+                self.error = Some(format!("cannot decode {}: {e}", self.encodings.join(", ")));
+                self.chain = None;
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> BodyCapture {
+        if let Some(chain) = self.chain.take() {
+            if let Err(e) = chain.finish() {
+                self.error = Some(format!("cannot decode {}: {e}", self.encodings.join(", ")));
+            }
+        }
+        let raw_sha256 = hex::encode(self.raw_hasher.finalize());
+        let (decoded_len, decoded_sha256, kept, over) = match self.sink.0.lock() {
+            Ok(mut s) => {
+                let kept = std::mem::take(&mut s.kept);
+                let hasher = std::mem::take(&mut s.hasher);
+                (s.len, hex::encode(hasher.finalize()), kept, s.over)
+            }
+            Err(_) => (0, String::new(), Vec::new(), true),
+        };
+        let decoded = if self.error.is_some() || over {
+            None
+        } else {
+            Some(kept)
+        };
+        BodyCapture {
+            raw_len: self.raw_len,
+            raw_sha256,
+            encodings: self.encodings,
+            decoded_len,
+            decoded_sha256,
+            decoded,
+            decode_error: self.error,
+        }
+    }
+}
+
+/// Capture a whole body at once (tests and golden files).
+pub fn capture(raw: &[u8], encodings: &[String], cap: u64) -> BodyCapture {
+    let mut r = BodyReader::new(encodings, cap);
+    for chunk in raw.chunks(1000) {
+        r.push(chunk);
+    }
+    r.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn text() -> Vec<u8> {
+        "hello edge parity\n".repeat(500).into_bytes()
+    }
+
+    #[test]
+    fn decodes_every_supported_coding() {
+        let plain = text();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut zl = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        zl.write_all(&plain).unwrap();
+        let zl = zl.finish().unwrap();
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+            w.write_all(&plain).unwrap();
+        }
+        let zs = zstd::encode_all(&plain[..], 3).unwrap();
+        for (name, raw) in [("gzip", &gz), ("deflate", &zl), ("br", &br), ("zstd", &zs)] {
+            let c = capture(raw, &enc(&[name]), 1 << 20);
+            assert_eq!(c.decode_error, None, "{name}");
+            assert_eq!(c.decoded.as_deref(), Some(&plain[..]), "{name}");
+            assert_eq!(c.raw_len, raw.len() as u64);
+            assert_eq!(c.decoded_len, plain.len() as u64);
+        }
+    }
+
+    #[test]
+    fn stacked_codings_are_undone_in_reverse() {
+        let plain = text();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let both = zstd::encode_all(&gz[..], 3).unwrap();
+        let c = capture(&both, &enc(&["gzip", "zstd"]), 1 << 20);
+        assert_eq!(c.decoded.as_deref(), Some(&plain[..]));
+    }
+
+    #[test]
+    fn over_the_cap_keeps_only_length_and_digest() {
+        let plain = text();
+        let c = capture(&plain, &[], 100);
+        assert_eq!(c.decoded, None);
+        assert_eq!(c.decoded_len, plain.len() as u64);
+        assert_eq!(c.decoded_sha256, hex::encode(Sha256::digest(&plain)));
+        assert_eq!(c.raw_sha256, c.decoded_sha256);
+    }
+
+    #[test]
+    fn corrupt_gzip_is_a_decode_error_not_a_panic() {
+        let c = capture(b"definitely not gzip", &enc(&["gzip"]), 1 << 20);
+        assert!(c.decode_error.is_some());
+        assert_eq!(c.decoded, None);
+        let c = capture(b"x", &enc(&["compress"]), 1 << 20);
+        assert!(c
+            .decode_error
+            .unwrap()
+            .contains("unknown content-encoding `compress`"));
+    }
+}

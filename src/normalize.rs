@@ -1,0 +1,387 @@
+//! Turning a raw exchange into what is compared.
+//!
+//! Normalisation is an ordered list of steps, each one small and named, so a
+//! reader (and a snapshot test) can see exactly what was set aside and why.
+//! Steps are only ever appended: a later step never undoes an earlier one.
+//! Nothing is dropped silently: what does not take part in the header diff
+//! is kept in `aside` (identity, cache and per-request noise headers) for the
+//! cache comparison and the report.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::exec::Exchange;
+use crate::provider::{self, Profile};
+
+/// How a body was framed on the wire. Framing is not behaviour: it is never a
+/// difference when the decoded bytes agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framing {
+    Chunked,
+    Length,
+    /// HTTP/2 frames, or a body that ends with the connection.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum NormBody {
+    Empty,
+    Json { value: serde_json::Value },
+    Text { text: String },
+    Binary { len: u64, sha256: String, bytes: Vec<u8> },
+    /// Over the size cap: only length and digest of the decoded bytes.
+    Digest { len: u64, sha256: String },
+    /// The coding could not be undone.
+    Undecodable { reason: String, raw_len: u64, raw_sha256: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Normalized {
+    pub status: u16,
+    /// Headers that take part in the comparison: lower-case names, values in
+    /// order of arrival.
+    pub headers: BTreeMap<String, Vec<String>>,
+    /// Identity, cache-state and noise headers: not compared as headers.
+    pub aside: BTreeMap<String, Vec<String>>,
+    /// Headers the suite asked to ignore.
+    pub ignored: BTreeSet<String>,
+    pub framing: Framing,
+    pub content_length: Option<String>,
+    pub encodings: Vec<String>,
+    pub content_type: Option<String>,
+    pub body: NormBody,
+}
+
+/// The rules a case adds to the built-in ones.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    pub ignore_headers: BTreeSet<String>,
+    pub ignore_json: Vec<String>,
+}
+
+/// One step of the normalisation, in the order applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Hop-by-hop headers describe the connection: removed, framing noted.
+    HopByHop,
+    /// Content-Length is framing: kept aside, compared only when it means
+    /// something (see `compare`).
+    ContentLength,
+    /// Per-request noise on every provider (Date, Age, Cache-Status).
+    Noise,
+    /// Identity and cache headers of every provider in the comparison.
+    Identity,
+    /// The suite's `ignore_headers`.
+    IgnoreHeaders,
+    /// Decode and classify the body (JSON, text, binary, digest).
+    Body,
+    /// The suite's `ignore_json` pointers.
+    IgnoreJson,
+}
+
+pub const STEPS: &[Step] = &[
+    Step::HopByHop,
+    Step::ContentLength,
+    Step::Noise,
+    Step::Identity,
+    Step::IgnoreHeaders,
+    Step::Body,
+    Step::IgnoreJson,
+];
+
+/// Normalise one exchange. `profiles` are the profiles of every provider in
+/// the comparison: an identity header of either side is set aside on both.
+pub fn normalize(ex: &Exchange, profiles: &[Profile], rules: &Rules) -> Normalized {
+    let mut n = Normalized {
+        status: ex.status,
+        headers: BTreeMap::new(),
+        aside: BTreeMap::new(),
+        ignored: BTreeSet::new(),
+        framing: Framing::Other,
+        content_length: None,
+        encodings: ex.body.encodings.clone(),
+        content_type: None,
+        body: NormBody::Empty,
+    };
+    for (k, v) in &ex.headers {
+        n.headers.entry(k.to_ascii_lowercase()).or_default().push(v.clone());
+    }
+    n.content_type = n.headers.get("content-type").and_then(|v| v.first()).cloned();
+    for step in STEPS {
+        apply(*step, &mut n, ex, profiles, rules);
+    }
+    n
+}
+
+fn apply(step: Step, n: &mut Normalized, ex: &Exchange, profiles: &[Profile], rules: &Rules) {
+    match step {
+        Step::HopByHop => {
+            let chunked = n
+                .headers
+                .get("transfer-encoding")
+                .map(|v| v.iter().any(|t| t.to_ascii_lowercase().contains("chunked")))
+                .unwrap_or(false);
+            n.framing = if chunked {
+                Framing::Chunked
+            } else if n.headers.contains_key("content-length") {
+                Framing::Length
+            } else {
+                Framing::Other
+            };
+            for h in provider::HOP_BY_HOP {
+                n.headers.remove(*h);
+            }
+            // Connection may name further hop-by-hop headers (RFC 9110 §7.6.1).
+        }
+        Step::ContentLength => {
+            if let Some(v) = n.headers.remove("content-length") {
+                n.content_length = v.first().cloned();
+            }
+        }
+        Step::Noise => move_aside(n, provider::NOISE.iter().copied()),
+        Step::Identity => {
+            let names: Vec<&str> = profiles
+                .iter()
+                .flat_map(|p| p.identity_headers.iter().copied())
+                .collect();
+            move_aside(n, names.into_iter());
+        }
+        Step::IgnoreHeaders => {
+            for h in &rules.ignore_headers {
+                if n.headers.remove(h).is_some() {
+                    n.ignored.insert(h.clone());
+                }
+            }
+        }
+        Step::Body => n.body = classify_body(ex, n.content_type.as_deref()),
+        Step::IgnoreJson => {
+            if let NormBody::Json { value } = &mut n.body {
+                for p in &rules.ignore_json {
+                    remove_pointer(value, p);
+                }
+            }
+        }
+    }
+}
+
+fn move_aside<'a>(n: &mut Normalized, names: impl Iterator<Item = &'a str>) {
+    for h in names {
+        if let Some(v) = n.headers.remove(h) {
+            n.aside.insert(h.to_string(), v);
+        }
+    }
+}
+
+/// The media type without parameters, lower case.
+pub fn media_type(content_type: Option<&str>) -> Option<String> {
+    content_type.map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+pub fn is_json_type(mt: &str) -> bool {
+    mt == "application/json" || mt.ends_with("+json") || mt == "text/json"
+}
+
+pub fn is_text_type(mt: &str) -> bool {
+    mt.starts_with("text/")
+        || mt.ends_with("+xml")
+        || matches!(
+            mt,
+            "application/javascript"
+                | "application/ecmascript"
+                | "application/xml"
+                | "application/x-www-form-urlencoded"
+                | "image/svg+xml"
+                | "application/manifest+json"
+        )
+}
+
+fn classify_body(ex: &Exchange, content_type: Option<&str>) -> NormBody {
+    let b = &ex.body;
+    if let Some(reason) = &b.decode_error {
+        return NormBody::Undecodable {
+            reason: reason.clone(),
+            raw_len: b.raw_len,
+            raw_sha256: b.raw_sha256.clone(),
+        };
+    }
+    let Some(bytes) = &b.decoded else {
+        return NormBody::Digest {
+            len: b.decoded_len,
+            sha256: b.decoded_sha256.clone(),
+        };
+    };
+    if bytes.is_empty() {
+        return NormBody::Empty;
+    }
+    let mt = media_type(content_type).unwrap_or_default();
+    if is_json_type(&mt) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            return NormBody::Json { value };
+        }
+    }
+    let texty = is_text_type(&mt) || is_json_type(&mt) || mt.is_empty();
+    if texty {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return NormBody::Text {
+                text: text.to_string(),
+            };
+        }
+    }
+    NormBody::Binary {
+        len: b.decoded_len,
+        sha256: b.decoded_sha256.clone(),
+        bytes: bytes.clone(),
+    }
+}
+
+/// Remove the value a JSON Pointer (RFC 6901) names, if it exists.
+pub fn remove_pointer(value: &mut serde_json::Value, pointer: &str) {
+    if pointer.is_empty() {
+        *value = serde_json::Value::Null;
+        return;
+    }
+    let (parent, last) = match pointer.rfind('/') {
+        Some(i) => (&pointer[..i], &pointer[i + 1..]),
+        None => return,
+    };
+    let key = last.replace("~1", "/").replace("~0", "~");
+    match value.pointer_mut(parent) {
+        Some(serde_json::Value::Object(map)) => {
+            map.shift_remove(&key);
+        }
+        Some(serde_json::Value::Array(items)) => {
+            if let Ok(i) = key.parse::<usize>() {
+                if i < items.len() {
+                    items.remove(i);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::exec::{capture, Timing};
+    use crate::provider::{CLOUDFLARE, FASTLY};
+
+    pub(crate) fn exchange(headers: &[(&str, &str)], body: &[u8]) -> Exchange {
+        let encodings: Vec<String> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+            .map(|(_, v)| v.to_string())
+            .collect();
+        Exchange {
+            provider: "p".into(),
+            url: "https://www.example.test/".into(),
+            status: 200,
+            version: "HTTP/1.1".into(),
+            remote_addr: None,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect(),
+            body: capture(body, &encodings, 1 << 20),
+            timing: Timing {
+                ttfb_ms: 1.0,
+                total_ms: 2.0,
+            },
+        }
+    }
+
+    #[test]
+    fn steps_set_aside_noise_identity_and_framing() {
+        let ex = exchange(
+            &[
+                ("Date", "Mon, 23 Nov 2026 10:00:00 GMT"),
+                ("Content-Type", "application/json"),
+                ("Content-Length", "40"),
+                ("Connection", "keep-alive"),
+                ("X-Served-By", "cache-lhr1-LHR"),
+                ("X-Cache", "MISS"),
+                ("CF-Ray", "0123456789abcdef-LHR"),
+                ("Set-Cookie", "a=1"),
+                ("X-Request-Id", "r1"),
+                ("Cache-Control", "max-age=60"),
+            ],
+            br#"{"id":1,"request_id":"abc","nested":{"t":1,"keep":2}}"#,
+        );
+        let rules = Rules {
+            ignore_headers: ["x-request-id".to_string()].into(),
+            ignore_json: vec!["/request_id".into(), "/nested/t".into(), "/nope/x".into()],
+        };
+        let n = normalize(&ex, &[FASTLY, CLOUDFLARE], &rules);
+        insta::assert_yaml_snapshot!(n, @r#"
+        status: 200
+        headers:
+          cache-control:
+            - max-age=60
+          content-type:
+            - application/json
+          set-cookie:
+            - a=1
+        aside:
+          cf-ray:
+            - 0123456789abcdef-LHR
+          date:
+            - "Mon, 23 Nov 2026 10:00:00 GMT"
+          x-cache:
+            - MISS
+          x-served-by:
+            - cache-lhr1-LHR
+        ignored:
+          - x-request-id
+        framing: length
+        content_length: "40"
+        encodings: []
+        content_type: application/json
+        body:
+          type: json
+          value:
+            id: 1
+            nested:
+              keep: 2
+        "#);
+    }
+
+    #[test]
+    fn bodies_are_classified() {
+        let kind = |ct: &str, body: &[u8]| {
+            let n = normalize(&exchange(&[("content-type", ct)], body), &[], &Rules::default());
+            match n.body {
+                NormBody::Json { .. } => "json",
+                NormBody::Text { .. } => "text",
+                NormBody::Binary { .. } => "binary",
+                NormBody::Empty => "empty",
+                _ => "other",
+            }
+        };
+        assert_eq!(kind("application/json; charset=utf-8", b"[1]"), "json");
+        assert_eq!(kind("application/problem+json", b"{}"), "json");
+        assert_eq!(kind("application/json", b"{not json"), "text");
+        assert_eq!(kind("text/html", "<p>é</p>".as_bytes()), "text");
+        assert_eq!(kind("image/png", b"\x89PNG"), "binary");
+        assert_eq!(kind("text/plain", b"\xff\xfe"), "binary");
+        assert_eq!(kind("text/plain", b""), "empty");
+    }
+
+    #[test]
+    fn pointer_removal_handles_escapes_and_arrays() {
+        let mut v = serde_json::json!({"a/b": 1, "m~n": 2, "arr": [0, 1, 2]});
+        remove_pointer(&mut v, "/a~1b");
+        remove_pointer(&mut v, "/m~0n");
+        remove_pointer(&mut v, "/arr/1");
+        remove_pointer(&mut v, "/arr/9");
+        assert_eq!(v, serde_json::json!({"arr": [0, 2]}));
+    }
+}

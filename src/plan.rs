@@ -1,0 +1,154 @@
+//! Cases × providers: what will be sent, and where.
+//!
+//! A pure function of the validated suites and the environment, so the whole
+//! run can be listed (`--list`) and tested without a network. Every provider
+//! gets the same request; only the address it is pinned to differs, and that
+//! is `exec`'s business.
+
+use std::collections::BTreeSet;
+
+use crate::suite::{Case, Environment, Suite};
+
+/// One request as it goes on the wire (before pinning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSpec {
+    pub method: http::Method,
+    pub url: reqwest::Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// A case ready to run against every provider of the environment.
+#[derive(Debug, Clone)]
+pub struct PlannedCase {
+    /// `SUITE::CASE`.
+    pub id: String,
+    pub suite: String,
+    pub case: Case,
+    pub host: String,
+    pub port: u16,
+    pub request: RequestSpec,
+    /// Baseline first.
+    pub providers: Vec<String>,
+    /// Lower-case names of request headers whose values are secrets.
+    pub secret_headers: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub environment: String,
+    pub baseline: String,
+    pub cases: Vec<PlannedCase>,
+    /// Every (host, port) the run talks to: one address lookup per provider
+    /// and host.
+    pub hosts: BTreeSet<(String, u16)>,
+    /// Values filled from environment variables, redacted everywhere.
+    pub secrets: Vec<String>,
+}
+
+pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
+    let providers: Vec<String> = env.providers.iter().map(|p| p.name.clone()).collect();
+    let mut cases = Vec::new();
+    let mut hosts = BTreeSet::new();
+    let mut secrets = Vec::new();
+    for suite in suites {
+        hosts.insert((suite.host.clone(), suite.port));
+        for s in &suite.secrets {
+            if !secrets.contains(s) {
+                secrets.push(s.clone());
+            }
+        }
+        for case in &suite.cases {
+            cases.push(PlannedCase {
+                id: format!("{}::{}", suite.name, case.name),
+                suite: suite.name.clone(),
+                host: suite.host.clone(),
+                port: suite.port,
+                request: request_for(suite, case),
+                providers: providers.clone(),
+                secret_headers: case
+                    .headers
+                    .iter()
+                    .filter(|h| h.secret)
+                    .map(|h| h.name.to_ascii_lowercase())
+                    .collect(),
+                case: case.clone(),
+            });
+        }
+    }
+    Plan {
+        environment: env.name.clone(),
+        baseline: env.baseline.clone(),
+        cases,
+        hosts,
+        secrets,
+    }
+}
+
+/// The URL is the suite's base URL with the case's path (and query) appended;
+/// its host stays the suite's host, so Host and SNI are the same everywhere.
+fn request_for(suite: &Suite, case: &Case) -> RequestSpec {
+    let mut url = suite.base_url.clone();
+    let base_path = url.path().trim_end_matches('/').to_string();
+    let (path, query) = match case.path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (case.path.as_str(), None),
+    };
+    url.set_path(&format!("{base_path}{path}"));
+    url.set_query(query);
+    RequestSpec {
+        method: case.method.clone(),
+        url,
+        headers: case
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect(),
+        body: case.body.as_ref().map(|b| b.as_bytes().to_vec()),
+        timeout_ms: case.timeout_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::Config;
+    use std::path::Path;
+
+    #[test]
+    fn plan_is_cases_times_providers_in_order() {
+        let config = Config::parse(
+            Path::new("p.yaml"),
+            "environments:\n  t:\n    baseline: b\n    providers:\n      a: {addrs: [127.0.0.3]}\n      b: {addrs: [127.0.0.2]}\n",
+        )
+        .unwrap();
+        let env = config.environment(None).unwrap();
+        let suite = Suite::parse(
+            Path::new("s/www.yaml"),
+            "base_url: https://www.example.test:18443/prefix/\ncases:\n  - {name: home, path: /}\n  - {name: item, path: \"/api/item?id=42\"}\n",
+            &|_| None,
+        )
+        .unwrap();
+        let p = plan(env, &[suite]);
+        let summary: Vec<(String, String, Vec<String>)> = p
+            .cases
+            .iter()
+            .map(|c| (c.id.clone(), c.request.url.to_string(), c.providers.clone()))
+            .collect();
+        insta::assert_yaml_snapshot!(summary, @r#"
+        - - "www::home"
+          - "https://www.example.test:18443/prefix/"
+          - - b
+            - a
+        - - "www::item"
+          - "https://www.example.test:18443/prefix/api/item?id=42"
+          - - b
+            - a
+        "#);
+        assert_eq!(
+            p.hosts.into_iter().collect::<Vec<_>>(),
+            vec![("www.example.test".to_string(), 18443)]
+        );
+    }
+}
