@@ -68,8 +68,8 @@ pub fn compare(
     provider: &str,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
-    let diff = |kind, field: Option<String>, b: Option<String>, c: Option<String>, message| {
-        Difference {
+    let diff =
+        |kind, field: Option<String>, b: Option<String>, c: Option<String>, message| Difference {
             provider: provider.to_string(),
             kind,
             field,
@@ -77,8 +77,7 @@ pub fn compare(
             candidate: c.map(|s| clip(&s)),
             message,
             diff: None,
-        }
-    };
+        };
     if baseline.status != candidate.status {
         out.push(diff(
             Kind::Status,
@@ -216,7 +215,10 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
                     None,
                     None,
                     None,
-                    format!("{} more JSON differences not listed", total - MAX_JSON_DIFFS),
+                    format!(
+                        "{} more JSON differences not listed",
+                        total - MAX_JSON_DIFFS
+                    ),
                 ));
             }
             diffs
@@ -300,7 +302,9 @@ fn summary(b: &NormBody) -> String {
     match b {
         NormBody::Empty => "empty".into(),
         NormBody::Undecodable {
-            raw_len, raw_sha256, ..
+            raw_len,
+            raw_sha256,
+            ..
         } => format!("undecodable, {raw_len} bytes, sha256:{}", short(raw_sha256)),
         other => match digest(other) {
             Some((len, sha)) => format!("{len} bytes, sha256:{}", short(&sha)),
@@ -380,7 +384,11 @@ fn json_diff(ptr: &str, b: &serde_json::Value, c: &serde_json::Value, out: &mut 
             } else {
                 "value changed".into()
             };
-            let p = if ptr.is_empty() { "/".to_string() } else { ptr.to_string() };
+            let p = if ptr.is_empty() {
+                "/".to_string()
+            } else {
+                ptr.to_string()
+            };
             out.push((p, Some(show(b)), Some(show(c)), msg));
         }
     }
@@ -419,7 +427,11 @@ mod tests {
     use std::io::Write;
 
     fn norm(headers: &[(&str, &str)], body: &[u8]) -> Normalized {
-        normalize(&exchange(headers, body), &[FASTLY, CLOUDFLARE], &Rules::default())
+        normalize(
+            &exchange(headers, body),
+            &[FASTLY, CLOUDFLARE],
+            &Rules::default(),
+        )
     }
 
     fn run(b: &Normalized, c: &Normalized) -> Vec<Difference> {
@@ -434,7 +446,10 @@ mod tests {
 
     #[test]
     fn identical_responses_have_no_difference() {
-        let h = [("content-type", "text/plain"), ("cache-control", "max-age=60")];
+        let h = [
+            ("content-type", "text/plain"),
+            ("cache-control", "max-age=60"),
+        ];
         assert_eq!(run(&norm(&h, b"hi"), &norm(&h, b"hi")), vec![]);
     }
 
@@ -469,11 +484,18 @@ mod tests {
     #[test]
     fn multi_valued_headers_compare_as_sets() {
         let b = norm(
-            &[("vary", "Accept-Encoding, Accept-Language"), ("cache-control", "public, max-age=60")],
+            &[
+                ("vary", "Accept-Encoding, Accept-Language"),
+                ("cache-control", "public, max-age=60"),
+            ],
             b"",
         );
         let c = norm(
-            &[("Vary", "accept-language"), ("Vary", "Accept-Encoding"), ("cache-control", "max-age=60,public")],
+            &[
+                ("Vary", "accept-language"),
+                ("Vary", "Accept-Encoding"),
+                ("cache-control", "max-age=60,public"),
+            ],
             b"",
         );
         assert_eq!(run(&b, &c), vec![]);
@@ -489,10 +511,17 @@ mod tests {
     #[test]
     fn planted_header_differences() {
         let b = norm(
-            &[("x-frame-options", "DENY"), ("etag", "\"v1\""), ("x-new", "1")],
+            &[
+                ("x-frame-options", "DENY"),
+                ("etag", "\"v1\""),
+                ("x-new", "1"),
+            ],
             b"",
         );
-        let c = norm(&[("etag", "W/\"v1\""), ("x-extra", "yes"), ("x-new", "2")], b"");
+        let c = norm(
+            &[("etag", "W/\"v1\""), ("x-extra", "yes"), ("x-new", "2")],
+            b"",
+        );
         insta::assert_yaml_snapshot!(run(&b, &c), @r#"
         - provider: cloudflare
           kind: header
@@ -524,8 +553,14 @@ mod tests {
     #[test]
     fn json_bodies_diff_field_by_field() {
         let ct = [("content-type", "application/json")];
-        let b = norm(&ct, br#"{"id":42,"price":9.5,"tags":["a","b"],"gone":true,"n":{"x":1}}"#);
-        let c = norm(&ct, br#"{"id":"42","price":9.75,"tags":["a"],"n":{"x":1},"new":null}"#);
+        let b = norm(
+            &ct,
+            br#"{"id":42,"price":9.5,"tags":["a","b"],"gone":true,"n":{"x":1}}"#,
+        );
+        let c = norm(
+            &ct,
+            br#"{"id":"42","price":9.75,"tags":["a"],"n":{"x":1},"new":null}"#,
+        );
         insta::assert_yaml_snapshot!(run(&b, &c), @r#"
         - provider: cloudflare
           kind: body
@@ -588,13 +623,20 @@ mod tests {
         let d = run(&b, &c);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "binary bodies differ from byte offset 1000");
-        assert!(d[0].baseline.as_ref().unwrap().starts_with("4096 bytes, sha256:"));
+        assert!(d[0]
+            .baseline
+            .as_ref()
+            .unwrap()
+            .starts_with("4096 bytes, sha256:"));
     }
 
     #[test]
     fn encodings_differ_as_a_header_never_as_a_body() {
         let text = "same text on both sides\n".repeat(100);
-        let b = norm(&[("content-type", "text/plain"), ("content-length", "2400")], text.as_bytes());
+        let b = norm(
+            &[("content-type", "text/plain"), ("content-length", "2400")],
+            text.as_bytes(),
+        );
         let gz = gzip(text.as_bytes());
         let c = norm(
             &[

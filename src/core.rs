@@ -11,14 +11,16 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::compare::{compare, Difference};
-use crate::exec::{ExchangeError, Exchange, Executor, FailureKind, SetupError};
+use crate::exec::{Exchange, ExchangeError, Executor, FailureKind, SetupError};
 use crate::normalize::{normalize, Rules};
 use crate::plan::{Plan, PlannedCase};
 use crate::provider::{self, Profile};
 use crate::redact::Redactor;
 use crate::suite::{Environment, Expectation, FingerprintSetting};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Parity,
@@ -303,7 +305,11 @@ pub async fn run_all(
 /// With a list of expected differences, the set of (kind, field, provider)
 /// found must be exactly that list.
 pub fn check_expectation(r: &CaseResult) -> Result<(), String> {
-    let want = r.expect.as_ref().map(|e| e.verdict.as_str()).unwrap_or("parity");
+    let want = r
+        .expect
+        .as_ref()
+        .map(|e| e.verdict.as_str())
+        .unwrap_or("parity");
     if r.verdict.as_str() != want {
         return Err(format!(
             "expected verdict {want}, got {}",
@@ -379,7 +385,10 @@ pub fn build_report(
         tool: crate::report::tool(),
         environment: ctx.env.name.clone(),
         baseline: ctx.env.baseline.clone(),
-        started_at: started_at.round(jiff::Unit::Second).unwrap_or(started_at).to_string(),
+        started_at: started_at
+            .round(jiff::Unit::Second)
+            .unwrap_or(started_at)
+            .to_string(),
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
         warnings: ctx.warnings.clone(),

@@ -165,10 +165,7 @@ impl reqwest::dns::Resolve for RefuseDns {
 impl Executor {
     /// Look up every provider's addresses for every host (one lookup per
     /// provider and host) and build one pinned client per provider.
-    pub async fn build(
-        env: &Environment,
-        hosts: &[(String, u16)],
-    ) -> Result<Executor, SetupError> {
+    pub async fn build(env: &Environment, hosts: &[(String, u16)]) -> Result<Executor, SetupError> {
         let extra_roots = match &env.ca_file {
             None => Vec::new(),
             Some(path) => {
@@ -176,11 +173,12 @@ impl Executor {
                     path: path.display().to_string(),
                     message: e.to_string(),
                 })?;
-                let certs =
-                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| SetupError::CaFile {
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    SetupError::CaFile {
                         path: path.display().to_string(),
                         message: e.to_string(),
-                    })?;
+                    }
+                })?;
                 if certs.is_empty() {
                     return Err(SetupError::CaFile {
                         path: path.display().to_string(),
@@ -241,11 +239,7 @@ impl Executor {
     }
 
     /// Send one request to one provider and read the whole response.
-    pub async fn send(
-        &self,
-        provider: &str,
-        req: &RequestSpec,
-    ) -> Result<Exchange, ExchangeError> {
+    pub async fn send(&self, provider: &str, req: &RequestSpec) -> Result<Exchange, ExchangeError> {
         let fail = |kind, message: String| ExchangeError {
             provider: provider.to_string(),
             kind,
@@ -292,7 +286,9 @@ impl Executor {
                     FailureKind::WrongAddress,
                     format!(
                         "answer came from {} but {provider} is pinned to {}",
-                        other.map(|a| a.to_string()).unwrap_or("an unknown address".into()),
+                        other
+                            .map(|a| a.to_string())
+                            .unwrap_or("an unknown address".into()),
                         join_ips(pinned)
                     ),
                 ))
@@ -341,7 +337,10 @@ impl Executor {
 }
 
 fn join_ips(ips: &[IpAddr]) -> String {
-    ips.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    ips.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Find a provider's edge addresses for a host: the pinned `addrs`, or a
@@ -378,9 +377,7 @@ async fn find_addrs(p: &ProviderConfig, host: &str) -> Resolution {
                     r.addrs = addrs;
                 }
                 Ok(_) => {
-                    r.error = Some(format!(
-                        "{name} has no A or AAAA record (asked {ns_text})"
-                    ))
+                    r.error = Some(format!("{name} has no A or AAAA record (asked {ns_text})"))
                 }
                 Err(e) => r.error = Some(format!("cannot resolve {name} (asked {ns_text}): {e}")),
             }

@@ -12,7 +12,11 @@ use edgeparity::core::{build_report, run_all, RunContext};
 use edgeparity::{exit, report};
 
 #[derive(Parser)]
-#[command(name = "edgeparity", version, about = "Prove two CDNs behave the same before traffic moves")]
+#[command(
+    name = "edgeparity",
+    version,
+    about = "Prove two CDNs behave the same before traffic moves"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -29,13 +29,28 @@ pub enum Framing {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum NormBody {
     Empty,
-    Json { value: serde_json::Value },
-    Text { text: String },
-    Binary { len: u64, sha256: String, bytes: Vec<u8> },
+    Json {
+        value: serde_json::Value,
+    },
+    Text {
+        text: String,
+    },
+    Binary {
+        len: u64,
+        sha256: String,
+        bytes: Vec<u8>,
+    },
     /// Over the size cap: only length and digest of the decoded bytes.
-    Digest { len: u64, sha256: String },
+    Digest {
+        len: u64,
+        sha256: String,
+    },
     /// The coding could not be undone.
-    Undecodable { reason: String, raw_len: u64, raw_sha256: String },
+    Undecodable {
+        reason: String,
+        raw_len: u64,
+        raw_sha256: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,9 +122,16 @@ pub fn normalize(ex: &Exchange, profiles: &[Profile], rules: &Rules) -> Normaliz
         body: NormBody::Empty,
     };
     for (k, v) in &ex.headers {
-        n.headers.entry(k.to_ascii_lowercase()).or_default().push(v.clone());
+        n.headers
+            .entry(k.to_ascii_lowercase())
+            .or_default()
+            .push(v.clone());
     }
-    n.content_type = n.headers.get("content-type").and_then(|v| v.first()).cloned();
+    n.content_type = n
+        .headers
+        .get("content-type")
+        .and_then(|v| v.first())
+        .cloned();
     for step in STEPS {
         apply(*step, &mut n, ex, profiles, rules);
     }
@@ -357,7 +379,11 @@ pub(crate) mod tests {
     #[test]
     fn bodies_are_classified() {
         let kind = |ct: &str, body: &[u8]| {
-            let n = normalize(&exchange(&[("content-type", ct)], body), &[], &Rules::default());
+            let n = normalize(
+                &exchange(&[("content-type", ct)], body),
+                &[],
+                &Rules::default(),
+            );
             match n.body {
                 NormBody::Json { .. } => "json",
                 NormBody::Text { .. } => "text",

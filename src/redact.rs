@@ -130,7 +130,10 @@ mod tests {
         let r = Redactor::new(vec!["tok-123456".into()]);
         assert_eq!(r.text("Bearer tok-123456!"), "Bearer [REDACTED]!");
         let a = r.header_value("Authorization", "Bearer abc");
-        assert!(a.starts_with("[REDACTED] sha256:") && !a.contains("abc"), "{a}");
+        assert!(
+            a.starts_with("[REDACTED] sha256:") && !a.contains("abc"),
+            "{a}"
+        );
         let c = r.header_value("set-cookie", "session=s3cr3tvalue; Path=/; HttpOnly");
         assert!(c.starts_with("session=<sha256:"), "{c}");
         assert!(c.ends_with("; Path=/; HttpOnly"), "{c}");

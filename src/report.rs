@@ -134,7 +134,11 @@ pub fn render_case(c: &CaseResult, baseline: &str) -> String {
         out.push_str(&format!("  error: {e}\n"));
     }
     for d in &c.differences {
-        let field = d.field.as_deref().map(|f| format!(" {f}")).unwrap_or_default();
+        let field = d
+            .field
+            .as_deref()
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default();
         out.push_str(&format!(
             "  [{}] {}{field}: {}\n",
             d.provider,

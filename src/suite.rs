@@ -338,13 +338,9 @@ impl Config {
             }
             // Baseline first, candidates after in name order (BTreeMap order).
             providers.sort_by_key(|p| p.name != env.baseline);
-            let ca_file = env.ca_file.map(|p| {
-                if p.is_absolute() {
-                    p
-                } else {
-                    base_dir.join(p)
-                }
-            });
+            let ca_file = env
+                .ca_file
+                .map(|p| if p.is_absolute() { p } else { base_dir.join(p) });
             environments.insert(
                 env_name.clone(),
                 Environment {
@@ -694,11 +690,7 @@ impl Suite {
             })?;
             let mut headers: Vec<HeaderSpec> = default_headers
                 .iter()
-                .filter(|d| {
-                    !c.headers
-                        .keys()
-                        .any(|k| k.eq_ignore_ascii_case(&d.name))
-                })
+                .filter(|d| !c.headers.keys().any(|k| k.eq_ignore_ascii_case(&d.name)))
                 .cloned()
                 .collect();
             for (k, v) in &c.headers {
@@ -965,7 +957,9 @@ fn check_pointer(p: &str) -> Result<(), String> {
     if p.is_empty() || p.starts_with('/') {
         Ok(())
     } else {
-        Err(format!("`{p}` is not a JSON Pointer (it must start with `/`)"))
+        Err(format!(
+            "`{p}` is not a JSON Pointer (it must start with `/`)"
+        ))
     }
 }
 
@@ -1028,7 +1022,9 @@ fn locate_case(text: &str, name: &str, index: usize) -> Option<usize> {
         return Some(n + 1);
     }
     // Fall back to counting list items under `cases:`.
-    let start = text.lines().position(|l| l.trim_start().starts_with("cases:"))?;
+    let start = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("cases:"))?;
     text.lines()
         .enumerate()
         .skip(start + 1)
@@ -1107,7 +1103,10 @@ environments:
 
     #[test]
     fn unknown_config_key_names_line_and_hint() {
-        let text = CONFIG.replace("baseline: fastly\n    providers:\n      fastly:\n        addrs", "baseline: fastly\n    providers:\n      fastly:\n        adrs");
+        let text = CONFIG.replace(
+            "baseline: fastly\n    providers:\n      fastly:\n        addrs",
+            "baseline: fastly\n    providers:\n      fastly:\n        adrs",
+        );
         let e = Config::parse(Path::new("parity.yaml"), &text).unwrap_err();
         let s = e.to_string();
         assert!(s.starts_with("parity.yaml:7:9:"), "{s}");
@@ -1186,7 +1185,10 @@ cases:
 
     #[test]
     fn env_vars_fill_and_mark_secrets() {
-        let text = SUITE.replace("{User-Agent: edgeparity}", "{Authorization: \"Bearer ${TOKEN}\"}");
+        let text = SUITE.replace(
+            "{User-Agent: edgeparity}",
+            "{Authorization: \"Bearer ${TOKEN}\"}",
+        );
         let s = Suite::parse(Path::new("s.yaml"), &text, &env(&[("TOKEN", "s3cr3t")])).unwrap();
         let h = &s.cases[0].headers[0];
         assert_eq!(h.value, "Bearer s3cr3t");
@@ -1215,7 +1217,10 @@ cases:
         let s = Suite::parse(Path::new("s.yaml"), &text, &env(&[]))
             .unwrap_err()
             .to_string();
-        assert!(s.contains("s.yaml:15") && s.contains("cases[2].path"), "{s}");
+        assert!(
+            s.contains("s.yaml:15") && s.contains("cases[2].path"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -49,11 +49,12 @@ type Shared = Arc<OnceLock<Result<RunContext, String>>>;
 /// Build the trials and run them.
 pub fn run(args: &Arguments, settings: &Settings) -> Outcome {
     let failed = Arc::new(Mutex::new(Vec::new()));
-    let trials = match crate::prepare(&settings.config, settings.env.as_deref(), &settings.suites)
-    {
+    let trials = match crate::prepare(&settings.config, settings.env.as_deref(), &settings.suites) {
         Err(e) => {
             let msg = e.to_string();
-            vec![Trial::test("edgeparity::setup", move || Err(Failed::from(msg)))]
+            vec![Trial::test("edgeparity::setup", move || {
+                Err(Failed::from(msg))
+            })]
         }
         Ok((env, plan)) => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -61,7 +62,9 @@ pub fn run(args: &Arguments, settings: &Settings) -> Outcome {
         {
             Err(e) => {
                 let msg = format!("cannot start the async runtime: {e}");
-                vec![Trial::test("edgeparity::setup", move || Err(Failed::from(msg)))]
+                vec![Trial::test("edgeparity::setup", move || {
+                    Err(Failed::from(msg))
+                })]
             }
             Ok(rt) => {
                 let rt = Arc::new(rt);
@@ -120,7 +123,10 @@ fn trial(
     let ctx = ctx.as_ref().map_err(|e| Failed::from(e.clone()))?;
     let result = rt.block_on(run_case(ctx, case));
     check_expectation(&result).map_err(|why| {
-        Failed::from(format!("{why}\n{}", render_case(&result, &ctx.env.baseline)))
+        Failed::from(format!(
+            "{why}\n{}",
+            render_case(&result, &ctx.env.baseline)
+        ))
     })
 }
 
