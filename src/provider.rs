@@ -222,3 +222,361 @@ mod tests {
         assert!(!is_identity("cf-ray", &[FASTLY]));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Cache outcomes
+// ---------------------------------------------------------------------------
+
+/// One vocabulary for what a cache did, whatever the vendor's words.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+    /// Bypass: the cache was not consulted or not allowed to store.
+    Pass,
+    Stale,
+    Expired,
+    Revalidated,
+    Updating,
+    /// Not eligible for caching at all (Cloudflare DYNAMIC).
+    Uncacheable,
+    Unknown,
+}
+
+impl CacheOutcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::Pass => "pass",
+            CacheOutcome::Stale => "stale",
+            CacheOutcome::Expired => "expired",
+            CacheOutcome::Revalidated => "revalidated",
+            CacheOutcome::Updating => "updating",
+            CacheOutcome::Uncacheable => "uncacheable",
+            CacheOutcome::Unknown => "unknown",
+        }
+    }
+
+    pub const ALL: [CacheOutcome; 9] = [
+        CacheOutcome::Hit,
+        CacheOutcome::Miss,
+        CacheOutcome::Pass,
+        CacheOutcome::Stale,
+        CacheOutcome::Expired,
+        CacheOutcome::Revalidated,
+        CacheOutcome::Updating,
+        CacheOutcome::Uncacheable,
+        CacheOutcome::Unknown,
+    ];
+
+    pub fn parse(s: &str) -> Option<CacheOutcome> {
+        CacheOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// A vendor value (upper-cased, exact or prefix) and what it means.
+type Vocabulary = &'static [(&'static str, CacheOutcome)];
+
+/// Fastly `X-Cache`: only HIT or MISS. A pass reads MISS; synthetic and stale
+/// answers read HIT. With shielding, one value per hop, comma-separated; the
+/// last is the edge nearest the client. [fastly X-Cache reference]
+pub const FASTLY_X_CACHE: Vocabulary = &[
+    ("HIT", CacheOutcome::Hit),
+    ("MISS", CacheOutcome::Miss),
+    // Older VCL services and some custom ones emit these.
+    ("PASS", CacheOutcome::Pass),
+    ("HIT-STALE", CacheOutcome::Stale),
+    ("HIT-SYNTH", CacheOutcome::Hit),
+];
+
+/// Cloudflare `CF-Cache-Status`. [cloudflare cache/concepts/cache-responses]
+pub const CLOUDFLARE_CF_CACHE_STATUS: Vocabulary = &[
+    ("HIT", CacheOutcome::Hit),
+    ("MISS", CacheOutcome::Miss),
+    ("EXPIRED", CacheOutcome::Expired),
+    ("STALE", CacheOutcome::Stale),
+    ("BYPASS", CacheOutcome::Pass),
+    ("REVALIDATED", CacheOutcome::Revalidated),
+    ("UPDATING", CacheOutcome::Updating),
+    ("DYNAMIC", CacheOutcome::Uncacheable),
+    ("NONE", CacheOutcome::Unknown),
+    ("UNKNOWN", CacheOutcome::Unknown),
+];
+
+/// Akamai `X-Cache` (with Pragma: akamai-x-cache-on): `TCP_HIT from …`.
+/// Longest prefixes first. [techdocs.akamai.com pragma headers]
+pub const AKAMAI_X_CACHE: Vocabulary = &[
+    ("TCP_REFRESH_HIT", CacheOutcome::Revalidated),
+    ("TCP_REFRESH_MISS", CacheOutcome::Expired),
+    ("TCP_REFRESH_FAIL_HIT", CacheOutcome::Stale),
+    ("TCP_IMS_HIT", CacheOutcome::Hit),
+    ("TCP_NEGATIVE_HIT", CacheOutcome::Hit),
+    ("TCP_MEM_HIT", CacheOutcome::Hit),
+    ("TCP_HIT", CacheOutcome::Hit),
+    ("TCP_MISS", CacheOutcome::Miss),
+    ("TCP_DENIED", CacheOutcome::Unknown),
+    ("TCP_COOKIE_DENY", CacheOutcome::Pass),
+];
+
+/// CloudFront `X-Cache`: `Hit from cloudfront`, `RefreshHit from cloudfront`…
+/// [docs.aws.amazon.com CloudFront response headers]
+pub const CLOUDFRONT_X_CACHE: Vocabulary = &[
+    ("REFRESHHIT", CacheOutcome::Revalidated),
+    ("HIT", CacheOutcome::Hit),
+    ("MISS", CacheOutcome::Miss),
+    ("REDIRECT", CacheOutcome::Unknown),
+    ("ERROR", CacheOutcome::Unknown),
+    ("LAMBDAGENERATEDRESPONSE", CacheOutcome::Unknown),
+    ("FUNCTIONGENERATEDRESPONSE", CacheOutcome::Unknown),
+];
+
+/// The vocabulary of a provider kind's cache-status header.
+pub fn vocabulary(kind: &str) -> Vocabulary {
+    match kind {
+        "fastly" => FASTLY_X_CACHE,
+        "cloudflare" => CLOUDFLARE_CF_CACHE_STATUS,
+        "akamai" => AKAMAI_X_CACHE,
+        "cloudfront" => CLOUDFRONT_X_CACHE,
+        _ => &[],
+    }
+}
+
+fn lookup(vocab: Vocabulary, value: &str) -> CacheOutcome {
+    let v = value.trim().to_ascii_uppercase();
+    let word = v.split_whitespace().next().unwrap_or_default();
+    vocab
+        .iter()
+        .find(|(k, _)| *k == word)
+        .or_else(|| vocab.iter().find(|(k, _)| word.starts_with(k)))
+        .map(|(_, o)| *o)
+        .unwrap_or(CacheOutcome::Unknown)
+}
+
+/// RFC 9211 `Cache-Status`: a list of cache entries, the last nearest the
+/// client, each `name; hit` or `name; fwd=<reason>[; fwd-status=N][; stored]`.
+pub fn rfc9211(value: &str) -> Option<CacheOutcome> {
+    let last = value.rsplit(',').next()?.trim();
+    if last.is_empty() {
+        return None;
+    }
+    let params: Vec<(String, Option<String>)> = last
+        .split(';')
+        .skip(1)
+        .map(|p| {
+            let p = p.trim();
+            match p.split_once('=') {
+                Some((k, v)) => (
+                    k.trim().to_ascii_lowercase(),
+                    Some(v.trim().trim_matches('"').to_ascii_lowercase()),
+                ),
+                None => (p.to_ascii_lowercase(), None),
+            }
+        })
+        .collect();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k);
+    if get("hit").is_some() {
+        let ttl = get("ttl")
+            .and_then(|(_, v)| v.as_deref())
+            .and_then(|v| v.parse::<i64>().ok());
+        return Some(if ttl.map(|t| t < 0).unwrap_or(false) {
+            CacheOutcome::Stale
+        } else {
+            CacheOutcome::Hit
+        });
+    }
+    let fwd = get("fwd").and_then(|(_, v)| v.clone());
+    let fwd_status = get("fwd-status").and_then(|(_, v)| v.clone());
+    Some(match fwd.as_deref() {
+        Some("bypass") | Some("method") | Some("request") => CacheOutcome::Pass,
+        Some("stale") if fwd_status.as_deref() == Some("304") => CacheOutcome::Revalidated,
+        Some("stale") => CacheOutcome::Expired,
+        Some("uri-miss") | Some("vary-miss") | Some("miss") => CacheOutcome::Miss,
+        Some("partial") => CacheOutcome::Miss,
+        _ => CacheOutcome::Unknown,
+    })
+}
+
+/// A response's cache outcome, with the raw values it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CacheReading {
+    pub outcome: CacheOutcome,
+    /// Header name → raw value, for every cache header present.
+    pub raw: std::collections::BTreeMap<String, String>,
+    pub age: Option<u64>,
+}
+
+/// Read the cache outcome from a response's headers (lower-case names).
+/// The provider's own header wins; RFC 9211 `Cache-Status` is the fallback.
+pub fn read_cache(kind: &str, headers: &[(String, String)]) -> CacheReading {
+    let get = |name: &str| -> Option<String> {
+        let vals: Vec<&str> = headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!vals.is_empty()).then(|| vals.join(", "))
+    };
+    let mut raw = std::collections::BTreeMap::new();
+    let mut names: Vec<&str> = profile(kind).cache_status_headers.to_vec();
+    for extra in ["cache-status", "x-cache-hits", "age"] {
+        if !names.contains(&extra) {
+            names.push(extra);
+        }
+    }
+    for n in names {
+        if let Some(v) = get(n) {
+            raw.insert(n.to_string(), v);
+        }
+    }
+    let age = get("age").and_then(|a| a.trim().parse::<u64>().ok());
+    let vocab = vocabulary(kind);
+    let own = profile(kind)
+        .cache_status_headers
+        .iter()
+        .find_map(|h| get(h))
+        .map(|v| {
+            // Shielding: one value per hop; the last is the edge nearest us.
+            let last = v.rsplit(',').next().unwrap_or_default().to_string();
+            lookup(vocab, &last)
+        });
+    let outcome = match own {
+        Some(o) if o != CacheOutcome::Unknown => o,
+        other => get("cache-status")
+            .and_then(|v| rfc9211(&v))
+            .or(other)
+            .unwrap_or(CacheOutcome::Unknown),
+    };
+    CacheReading { outcome, raw, age }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use CacheOutcome::*;
+
+    fn read(kind: &str, headers: &[(&str, &str)]) -> CacheOutcome {
+        let h: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        read_cache(kind, &h).outcome
+    }
+
+    #[test]
+    fn fastly_x_cache_values_and_shielding() {
+        assert_eq!(read("fastly", &[("x-cache", "HIT")]), Hit);
+        assert_eq!(read("fastly", &[("x-cache", "MISS")]), Miss);
+        // Shield missed, edge hit: the last value is the edge nearest us.
+        assert_eq!(read("fastly", &[("x-cache", "MISS, HIT")]), Hit);
+        assert_eq!(read("fastly", &[("x-cache", "HIT, MISS")]), Miss);
+        assert_eq!(
+            read("fastly", &[("x-cache", "MISS"), ("x-cache", "HIT")]),
+            Hit
+        );
+        assert_eq!(read("fastly", &[]), Unknown);
+    }
+
+    #[test]
+    fn every_documented_cloudflare_value() {
+        let cases = [
+            ("HIT", Hit),
+            ("MISS", Miss),
+            ("EXPIRED", Expired),
+            ("STALE", Stale),
+            ("BYPASS", Pass),
+            ("REVALIDATED", Revalidated),
+            ("UPDATING", Updating),
+            ("DYNAMIC", Uncacheable),
+            ("NONE", Unknown),
+            ("UNKNOWN", Unknown),
+        ];
+        for (v, o) in cases {
+            assert_eq!(read("cloudflare", &[("cf-cache-status", v)]), o, "{v}");
+        }
+        assert_eq!(read("cloudflare", &[("cf-cache-status", "hit")]), Hit);
+    }
+
+    #[test]
+    fn rfc9211_examples() {
+        // The examples of RFC 9211 §2 and §3.
+        assert_eq!(rfc9211("ExampleCache; hit"), Some(Hit));
+        assert_eq!(rfc9211("ExampleCache; fwd=uri-miss"), Some(Miss));
+        assert_eq!(rfc9211("ExampleCache; fwd=uri-miss; stored"), Some(Miss));
+        assert_eq!(rfc9211("ExampleCache; fwd=vary-miss; stored"), Some(Miss));
+        assert_eq!(
+            rfc9211("ExampleCache; fwd=stale; fwd-status=304"),
+            Some(Revalidated)
+        );
+        assert_eq!(
+            rfc9211("ExampleCache; fwd=stale; fwd-status=200"),
+            Some(Expired)
+        );
+        assert_eq!(rfc9211("ExampleCache; hit; ttl=-412"), Some(Stale));
+        assert_eq!(rfc9211("ExampleCache; hit; ttl=30"), Some(Hit));
+        assert_eq!(rfc9211("ExampleCache; fwd=bypass"), Some(Pass));
+        assert_eq!(rfc9211("ExampleCache; fwd=method"), Some(Pass));
+        assert_eq!(rfc9211("ExampleCache; fwd=request"), Some(Pass));
+        // Two caches: origin-side first, client-side last.
+        assert_eq!(
+            rfc9211("OriginCache; hit; ttl=1100, \"CDN Company Here\"; fwd=uri-miss"),
+            Some(Miss)
+        );
+        assert_eq!(
+            rfc9211("OriginCache; fwd=uri-miss, CDN; hit; ttl=20"),
+            Some(Hit)
+        );
+        // Fallback when the vendor header is absent.
+        assert_eq!(read("unknown", &[("cache-status", "Edge; hit")]), Hit);
+    }
+
+    #[test]
+    fn akamai_and_cloudfront() {
+        assert_eq!(
+            read(
+                "akamai",
+                &[(
+                    "x-cache",
+                    "TCP_MEM_HIT from a23-1-2-3.deploy.akamaitechnologies.com (AkamaiGHost/10.0)"
+                )]
+            ),
+            Hit
+        );
+        assert_eq!(
+            read("akamai", &[("x-cache", "TCP_REFRESH_MISS from a")]),
+            Expired
+        );
+        assert_eq!(read("akamai", &[("x-cache", "TCP_MISS from a")]), Miss);
+        assert_eq!(
+            read("cloudfront", &[("x-cache", "Hit from cloudfront")]),
+            Hit
+        );
+        assert_eq!(
+            read("cloudfront", &[("x-cache", "RefreshHit from cloudfront")]),
+            Revalidated
+        );
+        assert_eq!(
+            read("cloudfront", &[("x-cache", "Miss from cloudfront")]),
+            Miss
+        );
+    }
+
+    #[test]
+    fn raw_values_and_age_are_kept() {
+        let h = vec![
+            ("x-cache".to_string(), "MISS, HIT".to_string()),
+            ("x-cache-hits".to_string(), "0, 3".to_string()),
+            ("age".to_string(), "42".to_string()),
+        ];
+        let r = read_cache("fastly", &h);
+        assert_eq!(r.outcome, Hit);
+        assert_eq!(r.age, Some(42));
+        assert_eq!(r.raw.get("x-cache").map(String::as_str), Some("MISS, HIT"));
+        assert_eq!(r.raw.get("x-cache-hits").map(String::as_str), Some("0, 3"));
+    }
+}
