@@ -54,6 +54,9 @@ pub struct Difference {
     /// A unified diff, for text bodies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// Which request of a probe this is about (e.g. `accept-encoding: gzip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 /// Most JSON differences listed per body; the rest are counted.
@@ -77,6 +80,7 @@ pub fn compare(
             candidate: c.map(|s| clip(&s)),
             message,
             diff: None,
+            context: None,
         };
     if baseline.status != candidate.status {
         out.push(diff(
@@ -197,6 +201,7 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
             candidate: cv.map(|s| clip(&s)),
             message,
             diff: None,
+            context: None,
         }
     };
     match (&b.body, &c.body) {

@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
+use crate::cache::VaryFinding;
 use crate::compare::{compare, Difference};
 use crate::exec::{Exchange, ExchangeError, Executor, FailureKind, SetupError};
-use crate::normalize::{normalize, Rules};
-use crate::plan::{Plan, PlannedCase};
+use crate::normalize::{normalize, Normalized, Rules};
+use crate::plan::{Plan, PlannedCase, RequestSpec};
 use crate::provider::{self, Profile};
 use crate::redact::Redactor;
-use crate::suite::{Environment, Expectation, FingerprintSetting};
+use crate::suite::{Bust, Environment, Expectation, FingerprintSetting, Probe};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
@@ -42,6 +43,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResponseSummary {
     pub provider: String,
+    /// Which request of the probe: `request`, `sequence[i]`, `vary[i]`, `ref[i]`.
+    pub label: String,
     pub status: u16,
     pub version: String,
     pub remote_addr: Option<String>,
@@ -49,6 +52,8 @@ pub struct ResponseSummary {
     pub total_ms: f64,
     pub body_bytes: u64,
     pub content_encoding: Vec<String>,
+    /// The normalised cache outcome, with the raw header values it was read from.
+    pub cache: provider::CacheReading,
     /// Identity and cache headers of this answer, redacted.
     pub aside: BTreeMap<String, Vec<String>>,
 }
@@ -64,6 +69,8 @@ pub struct CaseResult {
     /// Every provider failure of this case (`error` joins them).
     pub failures: Vec<ExchangeError>,
     pub responses: Vec<ResponseSummary>,
+    /// Per provider: cache outcomes, Vary findings, encodings chosen.
+    pub probes: BTreeMap<String, ProbeSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
 }
@@ -87,6 +94,9 @@ pub struct RunContext {
     pub profiles: BTreeMap<String, Profile>,
     pub fingerprints: BTreeMap<String, FingerprintCheck>,
     pub redactor: Redactor,
+    /// Unique to this run: the first half of every fresh cache key.
+    pub run_id: String,
+    pub key_counter: std::sync::atomic::AtomicU64,
     /// Loud warnings to print and put in the report (insecure TLS, checks off).
     pub warnings: Vec<String>,
 }
@@ -149,6 +159,8 @@ impl RunContext {
             profiles,
             fingerprints,
             redactor,
+            run_id: new_run_id(),
+            key_counter: std::sync::atomic::AtomicU64::new(1),
             warnings,
         })
     }
@@ -156,6 +168,17 @@ impl RunContext {
     fn profiles(&self) -> Vec<Profile> {
         self.profiles.values().copied().collect()
     }
+}
+
+/// A short id that differs between runs (time and process id, hashed).
+fn new_run_id() -> String {
+    use sha2::{Digest, Sha256};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let h = Sha256::digest(format!("{now}-{}", std::process::id()).as_bytes());
+    hex::encode(&h[..5])
 }
 
 /// Does this answer prove it came from `provider`?
@@ -189,66 +212,315 @@ pub fn check_fingerprint(
     Ok(())
 }
 
+/// One response of a probe, with what it is (`request`, `sequence[1]`,
+/// `vary[2]`, `ref[2]`).
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub label: String,
+    pub exchange: Exchange,
+}
+
+pub type Answers = Vec<(String, Result<Vec<Observed>, ExchangeError>)>;
+
+/// What one provider's cache did during a probe.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct ProbeSummary {
+    /// Cache outcome of each request of a sequence (or of the single request).
+    pub cache: Vec<provider::CacheOutcome>,
+    /// Vary findings, for every value after the first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vary: Vec<VaryFinding>,
+    /// Content-Encoding chosen per Accept-Encoding value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub encodings: Vec<(String, String)>,
+}
+
+impl RunContext {
+    /// A cache key unique to this run and this use: a retry or a re-check
+    /// gets a new one, never the warmed old one.
+    pub fn fresh_key(&self) -> String {
+        let n = self
+            .key_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{n}", self.run_id)
+    }
+
+    /// The case's request with a fresh key (or none, for `bust: none`) and
+    /// extra headers.
+    fn request(
+        &self,
+        case: &PlannedCase,
+        key: Option<&str>,
+        extra: Option<(&str, &str)>,
+    ) -> RequestSpec {
+        let mut req = case.request.clone();
+        if let Some(key) = key {
+            match case.case.bust {
+                Bust::None => {}
+                Bust::Query => {
+                    req.url.query_pairs_mut().append_pair("edgeparity", key);
+                }
+                Bust::Path => {
+                    let path = format!("/edgeparity-{key}{}", req.url.path());
+                    req.url.set_path(&path);
+                }
+            }
+        }
+        if let Some((name, value)) = extra {
+            req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            req.headers.push((name.to_string(), value.to_string()));
+        }
+        req
+    }
+
+    async fn send_checked(&self, p: &str, req: &RequestSpec) -> Result<Exchange, ExchangeError> {
+        let ex = self.exec.send(p, req).await?;
+        if let Some(check) = self.fingerprints.get(p) {
+            check_fingerprint(&ex, p, check)?;
+        }
+        Ok(ex)
+    }
+}
+
 /// Run one case against every provider of the plan.
 pub async fn run_case(ctx: &RunContext, case: &PlannedCase) -> CaseResult {
-    let sends = case.providers.iter().map(|p| async move {
-        let r = ctx.exec.send(p, &case.request).await;
-        let r = r.and_then(|ex| {
-            if let Some(check) = ctx.fingerprints.get(p) {
-                check_fingerprint(&ex, p, check)?;
-            }
-            Ok(ex)
-        });
-        (p.clone(), r)
-    });
-    let answers: Vec<(String, Result<Exchange, ExchangeError>)> =
-        futures_util::future::join_all(sends).await;
+    let answers = observe(ctx, case).await;
     evaluate(ctx, case, answers)
 }
 
+/// Send what the case's probe asks for, to every provider at once (each
+/// provider's own requests in order). Keys are chosen once for all
+/// providers, so every provider sees the same URLs.
+pub async fn observe(ctx: &RunContext, case: &PlannedCase) -> Answers {
+    let busting = case.case.bust != Bust::None;
+    let main_key = busting.then(|| ctx.fresh_key());
+    let main_key = main_key.as_deref();
+    let plan: Vec<(String, RequestSpec, u64)> = match &case.case.probe {
+        Probe::Single => vec![("request".into(), ctx.request(case, main_key, None), 0)],
+        Probe::Sequence {
+            count, pause_ms, ..
+        } => (0..*count)
+            .map(|i| {
+                (
+                    format!("sequence[{i}]"),
+                    ctx.request(case, main_key, None),
+                    if i == 0 { 0 } else { *pause_ms },
+                )
+            })
+            .collect(),
+        Probe::Vary { header, values } => {
+            let mut v: Vec<(String, RequestSpec, u64)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, val)| {
+                    (
+                        format!("vary[{i}]"),
+                        ctx.request(case, main_key, Some((header, val))),
+                        0,
+                    )
+                })
+                .collect();
+            if header != "accept-encoding" {
+                for (i, val) in values.iter().enumerate().skip(1) {
+                    let key = busting.then(|| ctx.fresh_key());
+                    v.push((
+                        format!("ref[{i}]"),
+                        ctx.request(case, key.as_deref(), Some((header, val))),
+                        0,
+                    ));
+                }
+            }
+            v
+        }
+    };
+    let plan = &plan;
+    let sends = case.providers.iter().map(|p| async move {
+        let mut got = Vec::new();
+        for (label, req, pause) in plan {
+            if *pause > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(*pause)).await;
+            }
+            match ctx.send_checked(p, req).await {
+                Ok(exchange) => got.push(Observed {
+                    label: label.clone(),
+                    exchange,
+                }),
+                Err(e) => return (p.clone(), Err(e)),
+            }
+        }
+        (p.clone(), Ok(got))
+    });
+    futures_util::future::join_all(sends).await
+}
+
+struct Seen<'a> {
+    label: &'a str,
+    ex: &'a Exchange,
+    norm: Normalized,
+    cache: provider::CacheReading,
+}
+
 /// Compare the answers of one case (pure apart from the context's tables).
-pub fn evaluate(
-    ctx: &RunContext,
-    case: &PlannedCase,
-    answers: Vec<(String, Result<Exchange, ExchangeError>)>,
-) -> CaseResult {
+pub fn evaluate(ctx: &RunContext, case: &PlannedCase, answers: Answers) -> CaseResult {
     let rules = Rules {
         ignore_headers: case.case.ignore_headers.clone(),
         ignore_json: case.case.ignore_json.clone(),
     };
-    let profiles = ctx.profiles();
+    let all_profiles = ctx.profiles();
     let baseline = &ctx.plan.baseline;
     let mut failures = Vec::new();
     let mut responses = Vec::new();
-    let mut normalized = BTreeMap::new();
-    for (p, r) in answers {
+    let mut seen: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
+    for (p, r) in &answers {
         match r {
-            Ok(ex) => {
-                let n = normalize(&ex, &profiles, &rules);
-                responses.push(ResponseSummary {
-                    provider: p.clone(),
-                    status: ex.status,
-                    version: ex.version.clone(),
-                    remote_addr: ex.remote_addr.map(|a| a.to_string()),
-                    ttfb_ms: round(ex.timing.ttfb_ms),
-                    total_ms: round(ex.timing.total_ms),
-                    body_bytes: ex.body.raw_len,
-                    content_encoding: ex.body.encodings.clone(),
-                    aside: n.aside.clone(),
-                });
-                normalized.insert(p, n);
+            Ok(list) => {
+                let kind = ctx.profiles.get(p).map(|pr| pr.kind).unwrap_or("unknown");
+                let mut v = Vec::new();
+                for o in list {
+                    let norm = normalize(&o.exchange, &all_profiles, &rules);
+                    let cache = provider::read_cache(kind, &o.exchange.headers);
+                    responses.push(ResponseSummary {
+                        provider: p.clone(),
+                        label: o.label.clone(),
+                        status: o.exchange.status,
+                        version: o.exchange.version.clone(),
+                        remote_addr: o.exchange.remote_addr.map(|a| a.to_string()),
+                        ttfb_ms: round(o.exchange.timing.ttfb_ms),
+                        total_ms: round(o.exchange.timing.total_ms),
+                        body_bytes: o.exchange.body.raw_len,
+                        content_encoding: o.exchange.body.encodings.clone(),
+                        cache: cache.clone(),
+                        aside: norm.aside.clone(),
+                    });
+                    v.push(Seen {
+                        label: &o.label,
+                        ex: &o.exchange,
+                        norm,
+                        cache,
+                    });
+                }
+                seen.insert(p.clone(), v);
             }
-            Err(e) => failures.push(e),
+            Err(e) => failures.push(e.clone()),
         }
     }
+
     let mut differences = Vec::new();
-    if let Some(b) = normalized.get(baseline) {
+    let mut probes = BTreeMap::new();
+    // Per provider: findings of its own (cookies on hits, broken expects).
+    for (p, list) in &seen {
+        let triples: Vec<(String, &Exchange, &provider::CacheReading)> = list
+            .iter()
+            .map(|s| (s.label.to_string(), s.ex, &s.cache))
+            .collect();
+        differences.extend(crate::cache::cookie_on_hit(p, &triples));
+        let main: Vec<&Seen> = list
+            .iter()
+            .filter(|s| !s.label.starts_with("ref["))
+            .collect();
+        let mut summary = ProbeSummary {
+            cache: main.iter().map(|s| s.cache.outcome).collect(),
+            ..ProbeSummary::default()
+        };
+        match &case.case.probe {
+            Probe::Sequence {
+                expect: Some(expect),
+                ..
+            } => {
+                let readings: Vec<_> = main.iter().map(|s| s.cache.clone()).collect();
+                differences.extend(crate::cache::expect_diffs(p, &readings, expect));
+            }
+            Probe::Vary { header, values } if header == "accept-encoding" => {
+                let obs: Vec<(&Exchange, &Normalized)> =
+                    main.iter().map(|s| (s.ex, &s.norm)).collect();
+                differences.extend(crate::cache::encoding_diffs(p, values, &obs));
+                summary.encodings = values
+                    .iter()
+                    .zip(&main)
+                    .map(|(v, s)| {
+                        let enc = if s.ex.body.encodings.is_empty() {
+                            "identity".to_string()
+                        } else {
+                            s.ex.body.encodings.join(", ")
+                        };
+                        (v.clone(), enc)
+                    })
+                    .collect();
+            }
+            Probe::Vary { values, .. } => {
+                let m: Vec<(&Normalized, provider::CacheOutcome)> =
+                    main.iter().map(|s| (&s.norm, s.cache.outcome)).collect();
+                let refs: Vec<Option<&Normalized>> = (0..values.len())
+                    .map(|i| {
+                        let want = format!("ref[{i}]");
+                        list.iter().find(|s| s.label == want).map(|s| &s.norm)
+                    })
+                    .collect();
+                summary.vary = crate::cache::vary_findings(values, &m, &refs);
+            }
+            _ => {}
+        }
+        probes.insert(p.clone(), summary);
+    }
+
+    // Baseline against each candidate.
+    if let Some(b) = seen.get(baseline) {
         for p in case.providers.iter().filter(|p| *p != baseline) {
-            if let Some(c) = normalized.get(p) {
-                differences.extend(compare(b, c, baseline, p));
+            let Some(c) = seen.get(p) else { continue };
+            let bm: Vec<&Seen> = b.iter().filter(|s| !s.label.starts_with("ref[")).collect();
+            let cm: Vec<&Seen> = c.iter().filter(|s| !s.label.starts_with("ref[")).collect();
+            match &case.case.probe {
+                Probe::Vary { header, values } if header == "accept-encoding" => {
+                    for ((v, bs), cs) in values.iter().zip(&bm).zip(&cm) {
+                        for mut d in compare(&bs.norm, &cs.norm, baseline, p) {
+                            d.context = Some(format!("accept-encoding: {v}"));
+                            differences.push(d);
+                        }
+                    }
+                }
+                _ => {
+                    if let (Some(bs), Some(cs)) = (bm.first(), cm.first()) {
+                        differences.extend(compare(&bs.norm, &cs.norm, baseline, p));
+                    }
+                }
+            }
+            let br: Vec<_> = bm.iter().map(|s| s.cache.clone()).collect();
+            let cr: Vec<_> = cm.iter().map(|s| s.cache.clone()).collect();
+            if matches!(case.case.probe, Probe::Sequence { .. }) {
+                differences.extend(crate::cache::sequence_diffs(baseline, &br, p, &cr));
+                let bt: Vec<_> = bm
+                    .iter()
+                    .map(|s| (s.cache.clone(), crate::cache::ttl(&s.norm)))
+                    .collect();
+                let ct: Vec<_> = cm
+                    .iter()
+                    .map(|s| (s.cache.clone(), crate::cache::ttl(&s.norm)))
+                    .collect();
+                differences.extend(crate::cache::age_diffs(baseline, &bt, p, &ct));
+            }
+            if let Probe::Vary { header, .. } = &case.case.probe {
+                if header != "accept-encoding" {
+                    let display = case
+                        .request
+                        .headers
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .find(|k| k.eq_ignore_ascii_case(header))
+                        .map(str::to_string)
+                        .unwrap_or_else(|| display_header(header));
+                    let (bf, cf) = (
+                        probes
+                            .get(baseline)
+                            .map(|s: &ProbeSummary| s.vary.clone())
+                            .unwrap_or_default(),
+                        probes.get(p).map(|s| s.vary.clone()).unwrap_or_default(),
+                    );
+                    differences.extend(crate::cache::vary_diffs(&display, baseline, &bf, p, &cf));
+                }
             }
         }
     }
+
     let error = (!failures.is_empty()).then(|| {
         failures
             .iter()
@@ -272,10 +544,26 @@ pub fn evaluate(
         error,
         failures,
         responses,
+        probes,
         expect: case.case.expect.clone(),
     };
     ctx.redactor.redact_result(&mut result);
     result
+}
+
+/// `accept-language` → `Accept-Language`, for messages.
+fn display_header(lower: &str) -> String {
+    lower
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn round(ms: f64) -> f64 {

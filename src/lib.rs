@@ -5,6 +5,7 @@
 //! `core` is the one path a case takes, shared by the CLI and the libtest
 //! runner (`testrunner`). Vendor knowledge lives only in `provider`.
 
+pub mod cache;
 pub mod compare;
 pub mod core;
 pub mod exec;

@@ -475,7 +475,64 @@ struct CaseFile {
     /// demonstrate known differences). Default: parity.
     #[serde(default)]
     expect: Option<ExpectFile>,
+    /// Cache probing: a sequence of requests on one fresh cache key.
+    #[serde(default)]
+    cache: Option<CacheFile>,
+    /// Vary probing: one request per value of a request header.
+    #[serde(default)]
+    vary: Option<VaryFile>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    #[serde(default)]
+    sequence: Option<u32>,
+    #[serde(default)]
+    pause_ms: Option<u64>,
+    #[serde(default)]
+    expect: Option<Vec<String>>,
+    #[serde(default)]
+    bust: Option<Bust>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VaryFile {
+    header: String,
+    values: Vec<String>,
+}
+
+/// Where a case's fresh cache key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bust {
+    /// `?edgeparity=<run-id>-<n>` appended to the query (the default).
+    Query,
+    /// `/edgeparity-<run-id>-<n>` put before the path (for edges that ignore
+    /// the query string in their cache key; the origin must route it).
+    Path,
+    /// No fresh key: the case sees whatever the edges have cached.
+    None,
+}
+
+/// What a case sends: one request, a cache sequence, or a Vary probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Single,
+    Sequence {
+        count: u32,
+        pause_ms: u64,
+        expect: Option<Vec<crate::provider::CacheOutcome>>,
+    },
+    Vary {
+        /// Lower-case header name.
+        header: String,
+        values: Vec<String>,
+    },
+}
+
+pub const MAX_SEQUENCE: u32 = 50;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -536,6 +593,8 @@ pub struct Case {
     pub timeout_ms: Option<u64>,
     pub ignore: bool,
     pub expect: Option<Expectation>,
+    pub probe: Probe,
+    pub bust: Bust,
     /// Line of the case in its suite file, for messages.
     pub line: Option<usize>,
 }
@@ -768,6 +827,12 @@ impl Suite {
                     })
                 }
             };
+            let (probe, bust) =
+                probe_of(c.cache, c.vary).map_err(|(key, message)| SuiteError::Invalid {
+                    at: at(key.split('.').next().unwrap_or("cache")),
+                    key: ckey(&key),
+                    message,
+                })?;
             cases.push(Case {
                 name: c.name,
                 method,
@@ -779,6 +844,8 @@ impl Suite {
                 timeout_ms: c.timeout_ms.or(file.defaults.timeout_ms),
                 ignore: c.ignore,
                 expect,
+                probe,
+                bust,
                 line,
             });
         }
@@ -791,6 +858,98 @@ impl Suite {
             cases,
             secrets,
         })
+    }
+}
+
+/// The probe and cache-bust mode of a case, checked.
+fn probe_of(
+    cache: Option<CacheFile>,
+    vary: Option<VaryFile>,
+) -> Result<(Probe, Bust), (String, String)> {
+    use crate::provider::CacheOutcome;
+    let bust_given = cache.as_ref().and_then(|c| c.bust);
+    match (cache, vary) {
+        (None, None) => Ok((Probe::Single, Bust::None)),
+        (cache, Some(v)) => {
+            if let Some(c) = &cache {
+                if c.sequence.is_some() || c.expect.is_some() || c.pause_ms.is_some() {
+                    return Err((
+                        "cache.sequence".into(),
+                        "a Vary probe takes only `cache: {bust: ...}`; put a cache sequence in its own case".into(),
+                    ));
+                }
+            }
+            if http::HeaderName::from_bytes(v.header.as_bytes()).is_err() {
+                return Err((
+                    "vary.header".into(),
+                    format!("`{}` is not a header name", v.header),
+                ));
+            }
+            if v.values.len() < 2 {
+                return Err(("vary.values".into(), "needs at least two values".into()));
+            }
+            for val in &v.values {
+                if http::HeaderValue::from_str(val).is_err() {
+                    return Err((
+                        "vary.values".into(),
+                        format!("`{val}` is not a header value"),
+                    ));
+                }
+            }
+            Ok((
+                Probe::Vary {
+                    header: v.header.to_ascii_lowercase(),
+                    values: v.values,
+                },
+                bust_given.unwrap_or(Bust::Query),
+            ))
+        }
+        (Some(c), None) => {
+            let count = c.sequence.unwrap_or(1);
+            if count == 0 || count > MAX_SEQUENCE {
+                return Err((
+                    "cache.sequence".into(),
+                    format!("must be between 1 and {MAX_SEQUENCE}, not {count}"),
+                ));
+            }
+            let expect = match c.expect {
+                None => None,
+                Some(list) => {
+                    if list.len() != count as usize {
+                        return Err((
+                            "cache.expect".into(),
+                            format!(
+                                "has {} outcomes but the sequence sends {count} requests",
+                                list.len()
+                            ),
+                        ));
+                    }
+                    let words: Vec<&str> = CacheOutcome::ALL.iter().map(|o| o.as_str()).collect();
+                    let mut out = Vec::new();
+                    for w in &list {
+                        out.push(CacheOutcome::parse(w).ok_or_else(|| {
+                            (
+                                "cache.expect".into(),
+                                format!(
+                                    "`{w}` is not a cache outcome ({}){}",
+                                    words.join(", "),
+                                    hint(w, &words)
+                                ),
+                            )
+                        })?);
+                    }
+                    Some(out)
+                }
+            };
+            Ok((
+                Probe::Sequence {
+                    count,
+                    pause_ms: c.pause_ms.unwrap_or(0).min(60_000),
+                    expect,
+                },
+                bust_given.unwrap_or(Bust::Query),
+            ))
+        }
     }
 }
 
@@ -898,12 +1057,15 @@ fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
 
 /// ", did you mean `x`?" when a known word is close enough, else "".
 pub fn hint(word: &str, known: &[&str]) -> String {
+    let close = |k: &str| {
+        let d = strsim::damerau_levenshtein(word, k);
+        d <= (k.len() / 3).max(1) || strsim::jaro_winkler(word, k) > 0.85
+    };
     known
         .iter()
-        .map(|k| (strsim::jaro_winkler(word, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!(", did you mean `{k}`?"))
+        .filter(|k| close(k))
+        .min_by_key(|k| strsim::damerau_levenshtein(word, k))
+        .map(|k| format!(", did you mean `{k}`?"))
         .unwrap_or_default()
 }
 
@@ -1221,6 +1383,55 @@ cases:
             s.contains("s.yaml:15") && s.contains("cases[2].path"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn cache_and_vary_keys() {
+        use crate::provider::CacheOutcome::*;
+        let text = "base_url: https://x.test\ncases:\n  - name: js\n    path: /app.js\n    cache:\n      sequence: 3\n      pause_ms: 100\n      expect: [miss, hit, hit]\n  - name: lang\n    path: /\n    vary:\n      header: Accept-Language\n      values: [en, fr, ja]\n  - name: plain\n    path: /\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &|_| None).unwrap();
+        assert_eq!(
+            s.cases[0].probe,
+            Probe::Sequence {
+                count: 3,
+                pause_ms: 100,
+                expect: Some(vec![Miss, Hit, Hit])
+            }
+        );
+        assert_eq!(s.cases[0].bust, Bust::Query);
+        assert_eq!(
+            s.cases[1].probe,
+            Probe::Vary {
+                header: "accept-language".into(),
+                values: vec!["en".into(), "fr".into(), "ja".into()]
+            }
+        );
+        assert_eq!(s.cases[2].probe, Probe::Single);
+        assert_eq!(s.cases[2].bust, Bust::None);
+        let bad = text.replace("expect: [miss, hit, hit]", "expect: [miss, hti, hit]");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.yaml:5")
+                && e.contains("cases[0].cache.expect")
+                && e.contains("did you mean `hit`?"),
+            "{e}"
+        );
+        let bad = text.replace("expect: [miss, hit, hit]", "expect: [miss, hit]");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has 2 outcomes"), "{e}");
+        let bad = text.replace("sequence: 3", "sequence: 0");
+        assert!(Suite::parse(Path::new("s.yaml"), &bad, &|_| None).is_err());
+        let bad = text
+            .replace("bust: none", "")
+            .replace("pause_ms: 100", "pause_ms: 100\n      bust: sometimes");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown variant `sometimes`"), "{e}");
     }
 
     #[test]
