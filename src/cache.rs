@@ -26,6 +26,7 @@ fn diff(
     Difference {
         provider: provider.to_string(),
         kind,
+        severity: Default::default(),
         field: Some(field),
         baseline,
         candidate,

@@ -30,6 +30,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Status,
+            Kind::Header,
+            Kind::Body,
+            Kind::Cache,
+            Kind::Vary,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Kind::Status => "status",
@@ -45,6 +57,9 @@ impl Kind {
 pub struct Difference {
     pub provider: String,
     pub kind: Kind,
+    /// Filled by `core` from the severity table.
+    #[serde(default)]
+    pub severity: crate::severity::Severity,
     /// Header name, JSON Pointer, or null for the whole status/body.
     pub field: Option<String>,
     pub baseline: Option<String>,
@@ -75,6 +90,7 @@ pub fn compare(
         |kind, field: Option<String>, b: Option<String>, c: Option<String>, message| Difference {
             provider: provider.to_string(),
             kind,
+            severity: Default::default(),
             field,
             baseline: b.map(|s| clip(&s)),
             candidate: c.map(|s| clip(&s)),
@@ -196,6 +212,7 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
         Difference {
             provider: provider.to_string(),
             kind: Kind::Body,
+            severity: Default::default(),
             field,
             baseline: bv.map(|s| clip(&s)),
             candidate: cv.map(|s| clip(&s)),
@@ -530,24 +547,28 @@ mod tests {
         insta::assert_yaml_snapshot!(run(&b, &c), @r#"
         - provider: cloudflare
           kind: header
+          severity: minor
           field: etag
           baseline: "\"v1\""
           candidate: "W/\"v1\""
           message: "cloudflare weakened the ETag (W/ prefix, same opaque value)"
         - provider: cloudflare
           kind: header
+          severity: minor
           field: x-extra
           baseline: ~
           candidate: "yes"
           message: x-extra is added on cloudflare
         - provider: cloudflare
           kind: header
+          severity: minor
           field: x-frame-options
           baseline: DENY
           candidate: ~
           message: x-frame-options is missing on cloudflare
         - provider: cloudflare
           kind: header
+          severity: minor
           field: x-new
           baseline: "1"
           candidate: "2"
@@ -569,30 +590,35 @@ mod tests {
         insta::assert_yaml_snapshot!(run(&b, &c), @r#"
         - provider: cloudflare
           kind: body
+          severity: minor
           field: /id
           baseline: "42"
           candidate: "\"42\""
           message: "type changed: number → string"
         - provider: cloudflare
           kind: body
+          severity: minor
           field: /price
           baseline: "9.5"
           candidate: "9.75"
           message: value changed
         - provider: cloudflare
           kind: body
+          severity: minor
           field: /tags/1
           baseline: "\"b\""
           candidate: ~
           message: missing on candidate
         - provider: cloudflare
           kind: body
+          severity: minor
           field: /gone
           baseline: "true"
           candidate: ~
           message: missing on candidate
         - provider: cloudflare
           kind: body
+          severity: minor
           field: /new
           baseline: ~
           candidate: "null"

@@ -26,21 +26,35 @@ use crate::suite::{Bust, Environment, Expectation, FingerprintSetting, Probe};
 pub enum Verdict {
     Parity,
     Differs,
+    /// Confirmation re-runs disagreed: sometimes different, sometimes not.
+    Flaky,
+    /// Compared against golden files, and this case has none.
+    NoGolden,
     Error,
 }
 
 impl Verdict {
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Parity,
+        Verdict::Differs,
+        Verdict::Flaky,
+        Verdict::NoGolden,
+        Verdict::Error,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Verdict::Parity => "parity",
             Verdict::Differs => "differs",
+            Verdict::Flaky => "flaky",
+            Verdict::NoGolden => "no-golden",
             Verdict::Error => "error",
         }
     }
 }
 
 /// What one provider answered, as the report shows it (no body bytes).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ResponseSummary {
     pub provider: String,
     /// Which request of the probe: `request`, `sequence[i]`, `vary[i]`, `ref[i]`.
@@ -58,7 +72,7 @@ pub struct ResponseSummary {
     pub aside: BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CaseResult {
     pub id: String,
     pub suite: String,
@@ -94,6 +108,7 @@ pub struct RunContext {
     pub profiles: BTreeMap<String, Profile>,
     pub fingerprints: BTreeMap<String, FingerprintCheck>,
     pub redactor: Redactor,
+    pub severities: crate::severity::Table,
     /// Unique to this run: the first half of every fresh cache key.
     pub run_id: String,
     pub key_counter: std::sync::atomic::AtomicU64,
@@ -159,6 +174,9 @@ impl RunContext {
             profiles,
             fingerprints,
             redactor,
+            severities: crate::severity::Table {
+                overrides: env.severities.clone(),
+            },
             run_id: new_run_id(),
             key_counter: std::sync::atomic::AtomicU64::new(1),
             warnings,
@@ -223,7 +241,7 @@ pub struct Observed {
 pub type Answers = Vec<(String, Result<Vec<Observed>, ExchangeError>)>;
 
 /// What one provider's cache did during a probe.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, Default)]
 pub struct ProbeSummary {
     /// Cache outcome of each request of a sequence (or of the single request).
     pub cache: Vec<provider::CacheOutcome>,
@@ -521,6 +539,9 @@ pub fn evaluate(ctx: &RunContext, case: &PlannedCase, answers: Answers) -> CaseR
         }
     }
 
+    for d in &mut differences {
+        d.severity = ctx.severities.severity(d.kind, d.field.as_deref());
+    }
     let error = (!failures.is_empty()).then(|| {
         failures
             .iter()

@@ -36,7 +36,7 @@ pub enum SetupError {
 }
 
 /// Why one exchange with one provider produced no response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
 #[error("{provider}: {kind}: {message}")]
 pub struct ExchangeError {
     pub provider: String,
@@ -44,7 +44,7 @@ pub struct ExchangeError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     Resolve,
@@ -74,7 +74,7 @@ impl std::fmt::Display for FailureKind {
 
 /// A body as received: the raw (encoded) digest, and the decoded bytes up to
 /// the size cap (above it only the decoded length and digest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BodyCapture {
     pub raw_len: u64,
     pub raw_sha256: String,
@@ -89,7 +89,7 @@ pub struct BodyCapture {
     pub decode_error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Timing {
     /// Until the response head arrived.
     pub ttfb_ms: f64,
@@ -98,7 +98,7 @@ pub struct Timing {
 }
 
 /// One request and its response from one provider.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Exchange {
     pub provider: String,
     pub url: String,
@@ -123,7 +123,7 @@ impl Exchange {
 }
 
 /// What was found for a provider's addresses, for the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Resolution {
     pub provider: String,
     pub host: String,

@@ -15,6 +15,8 @@ pub mod plan;
 pub mod provider;
 pub mod redact;
 pub mod report;
+pub mod severity;
+pub mod shard;
 pub mod suite;
 pub mod testrunner;
 

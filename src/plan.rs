@@ -45,6 +45,8 @@ pub struct Plan {
     pub hosts: BTreeSet<(String, u16)>,
     /// Values filled from environment variables, redacted everywhere.
     pub secrets: Vec<String>,
+    /// Set when the run takes one shard of the cases.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
@@ -83,6 +85,7 @@ pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
         cases,
         hosts,
         secrets,
+        shard: None,
     }
 }
 

@@ -14,21 +14,24 @@ use crate::exec::Resolution;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub total: usize,
     pub parity: usize,
     pub differs: usize,
+    pub flaky: usize,
+    #[serde(rename = "no-golden")]
+    pub no_golden: usize,
     pub error: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ProviderInfo {
     pub name: String,
     pub kind: String,
@@ -36,7 +39,7 @@ pub struct ProviderInfo {
     pub resolutions: Vec<Resolution>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
@@ -62,6 +65,8 @@ impl Report {
             match c.verdict {
                 Verdict::Parity => s.parity += 1,
                 Verdict::Differs => s.differs += 1,
+                Verdict::Flaky => s.flaky += 1,
+                Verdict::NoGolden => s.no_golden += 1,
                 Verdict::Error => s.error += 1,
             }
         }
@@ -76,9 +81,41 @@ impl Report {
 
 pub fn tool() -> Tool {
     Tool {
-        name: "edgeparity",
-        version: env!("CARGO_PKG_VERSION"),
+        name: "edgeparity".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
     }
+}
+
+/// Read a report.json written by `run` (for `--previous`, the gate, merge).
+pub fn read(path: &Path) -> Result<Report, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ReadError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| ReadError {
+        path: path.display().to_string(),
+        message: format!("not an edgeparity report.json: {e}"),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ReadError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Write every report format into `dir`, each atomically. Returns the
+/// paths written.
+pub fn write_all(
+    report: &Report,
+    dir: &Path,
+    previous: Option<&Report>,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let _ = previous;
+    let json = dir.join("report.json");
+    write_atomic(&json, report.to_json().as_bytes())?;
+    Ok(vec![json])
 }
 
 /// Write `contents` to `path` atomically, creating the folder.
@@ -106,10 +143,12 @@ pub fn render_text(report: &Report) -> String {
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "\n{} cases: {} parity, {} differs, {} error ({} vs baseline {}, {} ms)\n",
+        "\n{} cases: {} parity, {} differs, {} flaky, {} no-golden, {} error ({} vs baseline {}, {} ms)\n",
         s.total,
         s.parity,
         s.differs,
+        s.flaky,
+        s.no_golden,
         s.error,
         report.environment,
         report.baseline,

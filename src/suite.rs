@@ -68,6 +68,18 @@ pub enum SuiteError {
 struct ConfigFile {
     default_env: Option<String>,
     environments: BTreeMap<String, EnvFile>,
+    /// Overrides of the default severity table, first match wins.
+    #[serde(default)]
+    severities: Vec<SeverityFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeverityFile {
+    kind: String,
+    #[serde(default)]
+    field: Option<String>,
+    severity: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +190,8 @@ pub struct Environment {
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
     pub body_cap_bytes: u64,
+    /// The project's severity overrides (from the config's top level).
+    pub severities: Vec<crate::severity::Rule>,
 }
 
 impl Environment {
@@ -211,6 +225,42 @@ impl Config {
             message,
         };
         let base_dir = path.parent().unwrap_or(Path::new("."));
+        let mut severities = Vec::new();
+        for (i, r) in file.severities.iter().enumerate() {
+            let kind = crate::compare::Kind::parse(&r.kind).ok_or_else(|| {
+                invalid(
+                    &["severities"],
+                    &format!("severities[{i}].kind"),
+                    format!(
+                        "`{}` is not a difference kind ({}){}",
+                        r.kind,
+                        KINDS.join(", "),
+                        hint(&r.kind, KINDS)
+                    ),
+                )
+            })?;
+            let words: Vec<&str> = crate::severity::Severity::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
+            let severity = crate::severity::Severity::parse(&r.severity).ok_or_else(|| {
+                invalid(
+                    &["severities"],
+                    &format!("severities[{i}].severity"),
+                    format!(
+                        "`{}` is not a severity ({}){}",
+                        r.severity,
+                        words.join(", "),
+                        hint(&r.severity, &words)
+                    ),
+                )
+            })?;
+            severities.push(crate::severity::Rule {
+                kind,
+                field: r.field.as_ref().map(|f| f.to_ascii_lowercase()),
+                severity,
+            });
+        }
         let mut environments = BTreeMap::new();
         for (env_name, env) in file.environments {
             let env_key = format!("environments.{env_name}");
@@ -355,6 +405,7 @@ impl Config {
                         .connect_timeout_ms
                         .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
                     body_cap_bytes: env.body_cap_bytes.unwrap_or(DEFAULT_BODY_CAP),
+                    severities: severities.clone(),
                 },
             );
         }
@@ -565,14 +616,14 @@ pub struct HeaderSpec {
 
 /// What a case is expected to find (used by the example suites and the
 /// libtest runner; the CLI reports it beside the verdict).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Expectation {
     pub verdict: String,
     pub differences: Vec<ExpectedDifference>,
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExpectedDifference {
     pub kind: String,
     pub field: Option<String>,
