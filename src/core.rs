@@ -694,6 +694,8 @@ pub fn build_report(
         tool: crate::report::tool(),
         environment: ctx.env.name.clone(),
         baseline: ctx.env.baseline.clone(),
+        config_digest: ctx.plan.config_digest.clone(),
+        shard: ctx.plan.shard,
         started_at: started_at
             .round(jiff::Unit::Second)
             .unwrap_or(started_at)

@@ -32,6 +32,24 @@ pub fn prepare(
     let config = suite::Config::load(config)?;
     let env = config.environment(env)?.clone();
     let suites = suite::load_suites(paths)?;
-    let plan = plan::plan(&env, &suites);
+    let mut plan = plan::plan(&env, &suites);
+    plan.config_digest = digest_inputs(&config.path, &env.name, &suites);
     Ok((env, plan))
+}
+
+/// A digest of what decides a run's cases: the config file, the environment
+/// chosen and every suite file. Shards of one run share it; `report merge`
+/// refuses reports whose digests differ.
+fn digest_inputs(config: &Path, env: &str, suites: &[suite::Suite]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(std::fs::read(config).unwrap_or_default());
+    h.update(b"\0env\0");
+    h.update(env.as_bytes());
+    for s in suites {
+        h.update(b"\0suite\0");
+        h.update(s.name.as_bytes());
+        h.update(std::fs::read(&s.file).unwrap_or_default());
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
 }

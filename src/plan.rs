@@ -47,6 +47,8 @@ pub struct Plan {
     pub secrets: Vec<String>,
     /// Set when the run takes one shard of the cases.
     pub shard: Option<crate::shard::Shard>,
+    /// Digest of the config and suites (see `prepare`).
+    pub config_digest: String,
 }
 
 pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
@@ -86,6 +88,7 @@ pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
         hosts,
         secrets,
         shard: None,
+        config_digest: String::new(),
     }
 }
 

@@ -45,6 +45,12 @@ pub struct Report {
     pub tool: Tool,
     pub environment: String,
     pub baseline: String,
+    /// Digest of the config and suites: shards of one run share it.
+    #[serde(default)]
+    pub config_digest: String,
+    /// Which shard of the cases this report covers, if any.
+    #[serde(default)]
+    pub shard: Option<crate::shard::Shard>,
     pub started_at: String,
     pub duration_ms: u64,
     /// True when any environment setting turned TLS verification off.
