@@ -11,7 +11,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::cache::VaryFinding;
-use crate::compare::{compare, Difference};
+use crate::compare::{compare, Difference, Kind};
 use crate::exec::{Exchange, ExchangeError, Executor, FailureKind, SetupError};
 use crate::normalize::{normalize, Normalized, Rules};
 use crate::plan::{Plan, PlannedCase, RequestSpec};
@@ -85,6 +85,13 @@ pub struct CaseResult {
     pub responses: Vec<ResponseSummary>,
     /// Per provider: cache outcomes, Vary findings, encodings chosen.
     pub probes: BTreeMap<String, ProbeSummary>,
+    /// What A/A calibration found volatile on the baseline, and how many
+    /// differences that absorbed. Listed so that nothing is hidden silently.
+    #[serde(default)]
+    pub noise: crate::noise::Noise,
+    /// Confirmation re-runs of a difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Confirmation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
 }
@@ -112,6 +119,7 @@ pub struct RunContext {
     /// Unique to this run: the first half of every fresh cache key.
     pub run_id: String,
     pub key_counter: std::sync::atomic::AtomicU64,
+    pub options: RunOptions,
     /// Loud warnings to print and put in the report (insecure TLS, checks off).
     pub warnings: Vec<String>,
 }
@@ -179,6 +187,7 @@ impl RunContext {
             },
             run_id: new_run_id(),
             key_counter: std::sync::atomic::AtomicU64::new(1),
+            options: RunOptions::default(),
             warnings,
         })
     }
@@ -300,16 +309,175 @@ impl RunContext {
     }
 }
 
-/// Run one case against every provider of the plan.
+/// How a run compares: A/A calibration, confirmation re-runs, and whether
+/// the baseline is live or recorded.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Extra baseline answers per case to learn its noise (0: off).
+    pub calibrate: u32,
+    /// Re-runs of a differing case, each on new cache keys (0: off).
+    pub confirm: u32,
+    /// Compare every provider against golden files in this folder.
+    pub golden: Option<std::path::PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            calibrate: 2,
+            confirm: 2,
+            golden: None,
+        }
+    }
+}
+
+/// The name differences use for a recorded baseline.
+pub const GOLDEN: &str = "golden";
+
+/// How confirmation re-runs went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Confirmation {
+    /// Re-runs made.
+    pub reruns: u32,
+    /// Of those, how many found the same differences again.
+    pub agreed: u32,
+}
+
+/// Run one case against every provider of the plan: observe, calibrate,
+/// compare, and re-run a difference to confirm it.
 pub async fn run_case(ctx: &RunContext, case: &PlannedCase) -> CaseResult {
+    let golden = match &ctx.options.golden {
+        None => None,
+        Some(dir) => {
+            match crate::golden::load(&crate::golden::path_for(dir, &case.suite, &case.case.name)) {
+                Ok(Some(g)) => Some(g),
+                Ok(None) => return no_golden(ctx, case, dir),
+                Err(e) => {
+                    let mut r = no_golden(ctx, case, dir);
+                    r.verdict = Verdict::Error;
+                    r.error = Some(e.to_string());
+                    return r;
+                }
+            }
+        }
+    };
     let answers = observe(ctx, case).await;
-    evaluate(ctx, case, answers)
+    let mut noise = match &golden {
+        Some(g) => g.noise.clone(),
+        None => calibrate(ctx, case, &answers).await,
+    };
+    let first = evaluate(ctx, case, answers, golden.as_ref(), &mut noise);
+    if first.verdict != Verdict::Differs || ctx.options.confirm == 0 {
+        return first;
+    }
+    let signature = |r: &CaseResult| -> std::collections::BTreeSet<(String, Kind, Option<String>)> {
+        r.differences
+            .iter()
+            .map(|d| (d.provider.clone(), d.kind, d.field.clone()))
+            .collect()
+    };
+    let want = signature(&first);
+    let mut confirmation = Confirmation {
+        reruns: 0,
+        agreed: 0,
+    };
+    for _ in 0..ctx.options.confirm {
+        let answers = observe(ctx, case).await;
+        let mut n = noise.clone();
+        let again = evaluate(ctx, case, answers, golden.as_ref(), &mut n);
+        confirmation.reruns += 1;
+        if again.verdict == Verdict::Differs && signature(&again) == want {
+            confirmation.agreed += 1;
+        } else {
+            break;
+        }
+    }
+    let mut result = first;
+    if confirmation.agreed < confirmation.reruns {
+        result.verdict = Verdict::Flaky;
+    }
+    result.confirm = Some(confirmation);
+    result
+}
+
+fn no_golden(ctx: &RunContext, case: &PlannedCase, dir: &std::path::Path) -> CaseResult {
+    let path = crate::golden::path_for(dir, &case.suite, &case.case.name);
+    CaseResult {
+        id: case.id.clone(),
+        suite: case.suite.clone(),
+        name: case.case.name.clone(),
+        verdict: Verdict::NoGolden,
+        differences: Vec::new(),
+        error: Some(format!(
+            "no golden file at {} (record one with `edgeparity record`)",
+            path.display()
+        )),
+        failures: Vec::new(),
+        responses: Vec::new(),
+        probes: BTreeMap::new(),
+        noise: crate::noise::Noise::default(),
+        confirm: None,
+        expect: case
+            .case
+            .expect
+            .clone()
+            .filter(|_| ctx.options.golden.is_none()),
+    }
+}
+
+/// A/A calibration: ask the baseline the case's first request again, on
+/// fresh keys where the case busts caches, and learn what varies by itself.
+pub async fn calibrate(
+    ctx: &RunContext,
+    case: &PlannedCase,
+    answers: &Answers,
+) -> crate::noise::Noise {
+    if ctx.options.calibrate == 0 {
+        return Default::default();
+    }
+    let baseline = &ctx.plan.baseline;
+    let Some(first) = answers
+        .iter()
+        .find(|(p, _)| p == baseline)
+        .and_then(|(_, r)| r.as_ref().ok())
+        .and_then(|l| l.first())
+    else {
+        return Default::default();
+    };
+    let extra = match &case.case.probe {
+        Probe::Vary { header, values } => values.first().map(|v| (header.as_str(), v.as_str())),
+        _ => None,
+    };
+    let rules = rules_of(case);
+    let profiles = ctx.profiles();
+    let mut samples = vec![normalize(&first.exchange, &profiles, &rules)];
+    for _ in 0..ctx.options.calibrate {
+        let key = (case.case.bust != Bust::None).then(|| ctx.fresh_key());
+        let req = ctx.request(case, key.as_deref(), extra);
+        if let Ok(ex) = ctx.send_checked(baseline, &req).await {
+            samples.push(normalize(&ex, &profiles, &rules));
+        }
+    }
+    let refs: Vec<&Normalized> = samples.iter().collect();
+    crate::noise::learn(&refs)
+}
+
+fn rules_of(case: &PlannedCase) -> Rules {
+    Rules {
+        ignore_headers: case.case.ignore_headers.clone(),
+        ignore_json: case.case.ignore_json.clone(),
+    }
 }
 
 /// Send what the case's probe asks for, to every provider at once (each
 /// provider's own requests in order). Keys are chosen once for all
 /// providers, so every provider sees the same URLs.
 pub async fn observe(ctx: &RunContext, case: &PlannedCase) -> Answers {
+    observe_on(ctx, case, &case.providers).await
+}
+
+/// `observe`, for the providers named.
+pub async fn observe_on(ctx: &RunContext, case: &PlannedCase, providers: &[String]) -> Answers {
     let busting = case.case.bust != Bust::None;
     let main_key = busting.then(|| ctx.fresh_key());
     let main_key = main_key.as_deref();
@@ -352,7 +520,7 @@ pub async fn observe(ctx: &RunContext, case: &PlannedCase) -> Answers {
         }
     };
     let plan = &plan;
-    let sends = case.providers.iter().map(|p| async move {
+    let sends = providers.iter().map(|p| async move {
         let mut got = Vec::new();
         for (label, req, pause) in plan {
             if *pause > 0 {
@@ -371,25 +539,32 @@ pub async fn observe(ctx: &RunContext, case: &PlannedCase) -> Answers {
     futures_util::future::join_all(sends).await
 }
 
-struct Seen<'a> {
-    label: &'a str,
-    ex: &'a Exchange,
-    norm: Normalized,
-    cache: provider::CacheReading,
+/// One response as the comparison sees it.
+#[derive(Debug, Clone)]
+pub struct Obs {
+    pub label: String,
+    pub norm: Normalized,
+    pub cache: provider::CacheReading,
+    /// Raw Set-Cookie lines, even when the suite ignores the header.
+    pub set_cookie: Vec<String>,
 }
 
-/// Compare the answers of one case (pure apart from the context's tables).
-pub fn evaluate(ctx: &RunContext, case: &PlannedCase, answers: Answers) -> CaseResult {
-    let rules = Rules {
-        ignore_headers: case.case.ignore_headers.clone(),
-        ignore_json: case.case.ignore_json.clone(),
-    };
+/// Normalise every answer; failures and report summaries on the side.
+pub fn sides(
+    ctx: &RunContext,
+    case: &PlannedCase,
+    answers: &Answers,
+) -> (
+    BTreeMap<String, Vec<Obs>>,
+    Vec<ExchangeError>,
+    Vec<ResponseSummary>,
+) {
+    let rules = rules_of(case);
     let all_profiles = ctx.profiles();
-    let baseline = &ctx.plan.baseline;
     let mut failures = Vec::new();
     let mut responses = Vec::new();
-    let mut seen: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
-    for (p, r) in &answers {
+    let mut seen = BTreeMap::new();
+    for (p, r) in answers {
         match r {
             Ok(list) => {
                 let kind = ctx.profiles.get(p).map(|pr| pr.kind).unwrap_or("unknown");
@@ -410,9 +585,13 @@ pub fn evaluate(ctx: &RunContext, case: &PlannedCase, answers: Answers) -> CaseR
                         cache: cache.clone(),
                         aside: norm.aside.clone(),
                     });
-                    v.push(Seen {
-                        label: &o.label,
-                        ex: &o.exchange,
+                    v.push(Obs {
+                        label: o.label.clone(),
+                        set_cookie: o
+                            .exchange
+                            .header_values("set-cookie")
+                            .map(str::to_string)
+                            .collect(),
                         norm,
                         cache,
                     });
@@ -422,123 +601,70 @@ pub fn evaluate(ctx: &RunContext, case: &PlannedCase, answers: Answers) -> CaseR
             Err(e) => failures.push(e.clone()),
         }
     }
+    (seen, failures, responses)
+}
 
-    let mut differences = Vec::new();
-    let mut probes = BTreeMap::new();
-    // Per provider: findings of its own (cookies on hits, broken expects).
-    for (p, list) in &seen {
-        let triples: Vec<(String, &Exchange, &provider::CacheReading)> = list
-            .iter()
-            .map(|s| (s.label.to_string(), s.ex, &s.cache))
-            .collect();
-        differences.extend(crate::cache::cookie_on_hit(p, &triples));
-        let main: Vec<&Seen> = list
-            .iter()
-            .filter(|s| !s.label.starts_with("ref["))
-            .collect();
-        let mut summary = ProbeSummary {
-            cache: main.iter().map(|s| s.cache.outcome).collect(),
-            ..ProbeSummary::default()
-        };
-        match &case.case.probe {
-            Probe::Sequence {
-                expect: Some(expect),
-                ..
-            } => {
-                let readings: Vec<_> = main.iter().map(|s| s.cache.clone()).collect();
-                differences.extend(crate::cache::expect_diffs(p, &readings, expect));
-            }
-            Probe::Vary { header, values } if header == "accept-encoding" => {
-                let obs: Vec<(&Exchange, &Normalized)> =
-                    main.iter().map(|s| (s.ex, &s.norm)).collect();
-                differences.extend(crate::cache::encoding_diffs(p, values, &obs));
-                summary.encodings = values
-                    .iter()
-                    .zip(&main)
-                    .map(|(v, s)| {
-                        let enc = if s.ex.body.encodings.is_empty() {
-                            "identity".to_string()
-                        } else {
-                            s.ex.body.encodings.join(", ")
-                        };
-                        (v.clone(), enc)
-                    })
-                    .collect();
-            }
-            Probe::Vary { values, .. } => {
-                let m: Vec<(&Normalized, provider::CacheOutcome)> =
-                    main.iter().map(|s| (&s.norm, s.cache.outcome)).collect();
-                let refs: Vec<Option<&Normalized>> = (0..values.len())
-                    .map(|i| {
-                        let want = format!("ref[{i}]");
-                        list.iter().find(|s| s.label == want).map(|s| &s.norm)
-                    })
-                    .collect();
-                summary.vary = crate::cache::vary_findings(values, &m, &refs);
-            }
-            _ => {}
+/// A golden file as the baseline's side.
+fn golden_side(g: &crate::golden::GoldenFile) -> Vec<Obs> {
+    g.responses
+        .iter()
+        .map(|r| Obs {
+            label: r.label.clone(),
+            norm: crate::golden::to_normalized(r),
+            cache: provider::CacheReading {
+                outcome: r.cache,
+                raw: Default::default(),
+                age: None,
+            },
+            set_cookie: Vec::new(),
+        })
+        .collect()
+}
+
+/// Compare the answers of one case (pure apart from the context's tables).
+pub fn evaluate(
+    ctx: &RunContext,
+    case: &PlannedCase,
+    answers: Answers,
+    golden: Option<&crate::golden::GoldenFile>,
+    noise: &mut crate::noise::Noise,
+) -> CaseResult {
+    let (mut seen, failures, responses) = sides(ctx, case, &answers);
+    let (baseline, candidates): (String, Vec<String>) = match golden {
+        Some(g) => {
+            seen.insert(GOLDEN.to_string(), golden_side(g));
+            (GOLDEN.to_string(), case.providers.clone())
         }
-        probes.insert(p.clone(), summary);
-    }
-
-    // Baseline against each candidate.
-    if let Some(b) = seen.get(baseline) {
-        for p in case.providers.iter().filter(|p| *p != baseline) {
-            let Some(c) = seen.get(p) else { continue };
-            let bm: Vec<&Seen> = b.iter().filter(|s| !s.label.starts_with("ref[")).collect();
-            let cm: Vec<&Seen> = c.iter().filter(|s| !s.label.starts_with("ref[")).collect();
-            match &case.case.probe {
-                Probe::Vary { header, values } if header == "accept-encoding" => {
-                    for ((v, bs), cs) in values.iter().zip(&bm).zip(&cm) {
-                        for mut d in compare(&bs.norm, &cs.norm, baseline, p) {
-                            d.context = Some(format!("accept-encoding: {v}"));
-                            differences.push(d);
-                        }
-                    }
-                }
-                _ => {
-                    if let (Some(bs), Some(cs)) = (bm.first(), cm.first()) {
-                        differences.extend(compare(&bs.norm, &cs.norm, baseline, p));
-                    }
-                }
-            }
-            let br: Vec<_> = bm.iter().map(|s| s.cache.clone()).collect();
-            let cr: Vec<_> = cm.iter().map(|s| s.cache.clone()).collect();
-            if matches!(case.case.probe, Probe::Sequence { .. }) {
-                differences.extend(crate::cache::sequence_diffs(baseline, &br, p, &cr));
-                let bt: Vec<_> = bm
-                    .iter()
-                    .map(|s| (s.cache.clone(), crate::cache::ttl(&s.norm)))
-                    .collect();
-                let ct: Vec<_> = cm
-                    .iter()
-                    .map(|s| (s.cache.clone(), crate::cache::ttl(&s.norm)))
-                    .collect();
-                differences.extend(crate::cache::age_diffs(baseline, &bt, p, &ct));
-            }
-            if let Probe::Vary { header, .. } = &case.case.probe {
-                if header != "accept-encoding" {
-                    let display = case
-                        .request
-                        .headers
-                        .iter()
-                        .map(|(k, _)| k.as_str())
-                        .find(|k| k.eq_ignore_ascii_case(header))
-                        .map(str::to_string)
-                        .unwrap_or_else(|| display_header(header));
-                    let (bf, cf) = (
-                        probes
-                            .get(baseline)
-                            .map(|s: &ProbeSummary| s.vary.clone())
-                            .unwrap_or_default(),
-                        probes.get(p).map(|s| s.vary.clone()).unwrap_or_default(),
-                    );
-                    differences.extend(crate::cache::vary_diffs(&display, baseline, &bf, p, &cf));
+        None => (
+            ctx.plan.baseline.clone(),
+            case.providers
+                .iter()
+                .filter(|p| **p != ctx.plan.baseline)
+                .cloned()
+                .collect(),
+        ),
+    };
+    let (mut differences, mut probes) = judge(case, &baseline, &candidates, &seen, noise);
+    if let Some(g) = golden {
+        probes.insert(
+            GOLDEN.to_string(),
+            ProbeSummary {
+                cache: g.responses.iter().map(|r| r.cache).collect(),
+                vary: g.vary.clone(),
+                encodings: Vec::new(),
+            },
+        );
+        // The recorded findings stand in for the baseline's.
+        if let Probe::Vary { header, .. } = &case.case.probe {
+            if header != "accept-encoding" {
+                let display = header_display(case, header);
+                for p in &candidates {
+                    let cf = probes.get(p).map(|s| s.vary.clone()).unwrap_or_default();
+                    differences.extend(crate::cache::vary_diffs(&display, GOLDEN, &g.vary, p, &cf));
                 }
             }
         }
     }
-
     for d in &mut differences {
         d.severity = ctx.severities.severity(d.kind, d.field.as_deref());
     }
@@ -566,10 +692,144 @@ pub fn evaluate(ctx: &RunContext, case: &PlannedCase, answers: Answers) -> CaseR
         failures,
         responses,
         probes,
+        noise: noise.clone(),
+        confirm: None,
         expect: case.case.expect.clone(),
     };
     ctx.redactor.redact_result(&mut result);
     result
+}
+
+fn header_display(case: &PlannedCase, header: &str) -> String {
+    case.request
+        .headers
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .find(|k| k.eq_ignore_ascii_case(header))
+        .map(str::to_string)
+        .unwrap_or_else(|| display_header(header))
+}
+
+/// The comparison itself: every check of the case's probe, baseline side
+/// against each candidate side. Pure.
+pub fn judge(
+    case: &PlannedCase,
+    baseline: &str,
+    candidates: &[String],
+    seen: &BTreeMap<String, Vec<Obs>>,
+    noise: &mut crate::noise::Noise,
+) -> (Vec<Difference>, BTreeMap<String, ProbeSummary>) {
+    let mut differences = Vec::new();
+    let mut probes = BTreeMap::new();
+    let main_of = |list: &[Obs]| -> Vec<Obs> {
+        list.iter()
+            .filter(|s| !s.label.starts_with("ref["))
+            .cloned()
+            .collect()
+    };
+    // Per provider: findings of its own (cookies on hits, broken expects).
+    for (p, list) in seen.iter().filter(|(p, _)| *p != GOLDEN) {
+        for o in list {
+            if o.cache.outcome == provider::CacheOutcome::Hit && !o.set_cookie.is_empty() {
+                differences.push(crate::cache::cookie_on_hit(p, &o.label, &o.set_cookie));
+            }
+        }
+        let main = main_of(list);
+        let mut summary = ProbeSummary {
+            cache: main.iter().map(|s| s.cache.outcome).collect(),
+            ..ProbeSummary::default()
+        };
+        match &case.case.probe {
+            Probe::Sequence {
+                expect: Some(expect),
+                ..
+            } => {
+                let readings: Vec<_> = main.iter().map(|s| s.cache.clone()).collect();
+                differences.extend(crate::cache::expect_diffs(p, &readings, expect));
+            }
+            Probe::Vary { header, values } if header == "accept-encoding" => {
+                let obs: Vec<&Normalized> = main.iter().map(|s| &s.norm).collect();
+                differences.extend(crate::cache::encoding_diffs(p, values, &obs));
+                summary.encodings = values
+                    .iter()
+                    .zip(&main)
+                    .map(|(v, s)| {
+                        let enc = if s.norm.encodings.is_empty() {
+                            "identity".to_string()
+                        } else {
+                            s.norm.encodings.join(", ")
+                        };
+                        (v.clone(), enc)
+                    })
+                    .collect();
+            }
+            Probe::Vary { values, .. } => {
+                let m: Vec<(&Normalized, provider::CacheOutcome)> =
+                    main.iter().map(|s| (&s.norm, s.cache.outcome)).collect();
+                let refs: Vec<Option<&Normalized>> = (0..values.len())
+                    .map(|i| {
+                        let want = format!("ref[{i}]");
+                        list.iter().find(|s| s.label == want).map(|s| &s.norm)
+                    })
+                    .collect();
+                summary.vary = crate::cache::vary_findings(values, &m, &refs);
+            }
+            _ => {}
+        }
+        probes.insert(p.clone(), summary);
+    }
+
+    let Some(b) = seen.get(baseline) else {
+        return (differences, probes);
+    };
+    let bm = main_of(b);
+    for p in candidates {
+        let Some(c) = seen.get(p) else { continue };
+        let cm = main_of(c);
+        match &case.case.probe {
+            Probe::Vary { header, values } if header == "accept-encoding" => {
+                for ((v, bs), cs) in values.iter().zip(&bm).zip(&cm) {
+                    let found = compare(&bs.norm, &cs.norm, baseline, p);
+                    for mut d in crate::noise::filter(noise, found, &bs.norm, &cs.norm) {
+                        d.context = Some(format!("accept-encoding: {v}"));
+                        differences.push(d);
+                    }
+                }
+            }
+            _ => {
+                if let (Some(bs), Some(cs)) = (bm.first(), cm.first()) {
+                    let found = compare(&bs.norm, &cs.norm, baseline, p);
+                    differences.extend(crate::noise::filter(noise, found, &bs.norm, &cs.norm));
+                }
+            }
+        }
+        if matches!(case.case.probe, Probe::Sequence { .. }) {
+            let br: Vec<_> = bm.iter().map(|s| s.cache.clone()).collect();
+            let cr: Vec<_> = cm.iter().map(|s| s.cache.clone()).collect();
+            differences.extend(crate::cache::sequence_diffs(baseline, &br, p, &cr));
+            let bt: Vec<_> = bm
+                .iter()
+                .map(|s| (s.cache.clone(), crate::cache::ttl(&s.norm)))
+                .collect();
+            let ct: Vec<_> = cm
+                .iter()
+                .map(|s| (s.cache.clone(), crate::cache::ttl(&s.norm)))
+                .collect();
+            differences.extend(crate::cache::age_diffs(baseline, &bt, p, &ct));
+        }
+        if let Probe::Vary { header, .. } = &case.case.probe {
+            if header != "accept-encoding" && baseline != GOLDEN {
+                let display = header_display(case, header);
+                let bf = probes
+                    .get(baseline)
+                    .map(|s| s.vary.clone())
+                    .unwrap_or_default();
+                let cf = probes.get(p).map(|s| s.vary.clone()).unwrap_or_default();
+                differences.extend(crate::cache::vary_diffs(&display, baseline, &bf, p, &cf));
+            }
+        }
+    }
+    (differences, probes)
 }
 
 /// `accept-language` → `Accept-Language`, for messages.

@@ -10,6 +10,8 @@ pub mod compare;
 pub mod core;
 pub mod exec;
 pub mod exit;
+pub mod golden;
+pub mod noise;
 pub mod normalize;
 pub mod plan;
 pub mod provider;

@@ -1263,6 +1263,21 @@ fn locate_in_case(text: &str, case_line: Option<usize>, key: &str) -> Option<usi
     None
 }
 
+// ---------------------------------------------------------------------------
+// Other YAML this project reads and writes (golden files). Kept here so that
+// serde_yaml is used in this one module only.
+// ---------------------------------------------------------------------------
+
+/// Parse a golden file, with the same file:line:column errors as suites.
+pub fn parse_golden(path: &Path, text: &str) -> Result<crate::golden::GoldenFile, SuiteError> {
+    parse_yaml(path, text)
+}
+
+/// Serialise a value as YAML (golden files).
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_yaml::to_string(value).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

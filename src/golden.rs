@@ -1,0 +1,402 @@
+//! Golden files: the baseline's recorded behaviour, one file per case
+//! (`golden/SUITE/CASE.yaml`), so parity can still be checked once the old
+//! CDN is gone.
+//!
+//! A golden file holds what is compared, already normalised: status, the
+//! headers that matter, the cache outcome of each request, Vary findings, and
+//! the body (text, JSON, or a digest for binary and large bodies). Volatile
+//! fields learned by A/A calibration are left out and listed under `noise`;
+//! secrets and cookie values are masked. Nothing run-specific is stored, and
+//! a re-recording of unchanged behaviour leaves the file byte-identical (the
+//! `recorded` header keeps the time the behaviour was first seen).
+//!
+//! The review flow follows insta and trybuild: new recordings can go to
+//! `CASE.yaml.new` beside the golden file, to be accepted or rejected.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::VaryFinding;
+use crate::noise::Noise;
+use crate::normalize::{Framing, NormBody, Normalized};
+use crate::provider::{CacheOutcome, CacheReading};
+use crate::redact::MASK;
+
+pub const FORMAT: u32 = 1;
+/// Text bodies longer than this are stored as a digest.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GoldenError {
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error(transparent)]
+    Parse(#[from] crate::suite::SuiteError),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recorded {
+    pub at: String,
+    pub environment: String,
+    pub provider: String,
+    pub addrs: Vec<String>,
+    pub edgeparity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum GoldenBody {
+    Empty,
+    Text { text: String },
+    Json { value: serde_json::Value },
+    Digest { len: u64, sha256: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldenResponse {
+    pub label: String,
+    pub status: u16,
+    pub headers: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_encoding: Vec<String>,
+    pub cache: CacheOutcome,
+    pub body: GoldenBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldenFile {
+    pub edgeparity_golden: u32,
+    pub recorded: Recorded,
+    pub case: String,
+    pub method: String,
+    pub path: String,
+    pub responses: Vec<GoldenResponse>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vary: Vec<VaryFinding>,
+    #[serde(default, skip_serializing_if = "Noise::is_empty")]
+    pub noise: Noise,
+}
+
+impl GoldenFile {
+    /// Same behaviour, whatever the `recorded` header says.
+    pub fn same_behaviour(&self, other: &GoldenFile) -> bool {
+        let mut a = self.clone();
+        a.recorded = other.recorded.clone();
+        a.noise.suppressed = 0;
+        let mut b = other.clone();
+        b.noise.suppressed = 0;
+        a == b
+    }
+}
+
+/// One observed response, ready to be stored.
+pub struct Recording<'a> {
+    pub label: &'a str,
+    pub norm: &'a Normalized,
+    pub cache: &'a CacheReading,
+}
+
+/// Mask what must never be stored in clear.
+fn mask_header(name: &str, value: &str, redactor: &crate::redact::Redactor) -> String {
+    if name == "set-cookie" {
+        return match value.split_once(';') {
+            Some((pair, attrs)) => {
+                let cookie = pair.split_once('=').map(|(k, _)| k).unwrap_or(pair);
+                format!("{}={MASK};{attrs}", cookie.trim())
+            }
+            None => {
+                let cookie = value.split_once('=').map(|(k, _)| k).unwrap_or(value);
+                format!("{}={MASK}", cookie.trim())
+            }
+        };
+    }
+    if crate::provider::SECRET_HEADERS.contains(&name) {
+        return MASK.to_string();
+    }
+    redactor.text(value)
+}
+
+fn golden_body(body: &NormBody, noise: &Noise, redactor: &crate::redact::Redactor) -> GoldenBody {
+    match body {
+        NormBody::Empty => GoldenBody::Empty,
+        NormBody::Json { value } => {
+            let mut v = value.clone();
+            for p in noise.json.keys() {
+                crate::normalize::remove_pointer(&mut v, p);
+            }
+            match serde_json::to_string(&v).map(|s| redactor.text(&s)) {
+                Ok(text) => match serde_json::from_str(&text) {
+                    Ok(value) => GoldenBody::Json { value },
+                    Err(_) => GoldenBody::Json { value: v },
+                },
+                Err(_) => GoldenBody::Json { value: v },
+            }
+        }
+        NormBody::Text { text } if text.len() <= MAX_TEXT => {
+            let mut out: Vec<String> = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                out.push(if noise.lines.contains(&i) {
+                    "[volatile line]".to_string()
+                } else {
+                    redactor.text(line)
+                });
+            }
+            let mut text_out = out.join("\n");
+            if text.ends_with('\n') {
+                text_out.push('\n');
+            }
+            GoldenBody::Text { text: text_out }
+        }
+        NormBody::Text { text } => {
+            use sha2::{Digest, Sha256};
+            GoldenBody::Digest {
+                len: text.len() as u64,
+                sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            }
+        }
+        NormBody::Binary { len, sha256, .. } | NormBody::Digest { len, sha256 } => {
+            GoldenBody::Digest {
+                len: *len,
+                sha256: sha256.clone(),
+            }
+        }
+        NormBody::Undecodable {
+            raw_len,
+            raw_sha256,
+            ..
+        } => GoldenBody::Digest {
+            len: *raw_len,
+            sha256: raw_sha256.clone(),
+        },
+    }
+}
+
+/// What a golden file is built from.
+pub struct Source<'a> {
+    pub case_id: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub recorded: Recorded,
+    pub observed: &'a [Recording<'a>],
+    pub vary: &'a [VaryFinding],
+    pub noise: &'a Noise,
+}
+
+/// Build a golden file from the baseline's observations of one case.
+pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
+    let Source {
+        case_id,
+        method,
+        path,
+        recorded,
+        observed,
+        vary,
+        noise,
+    } = src;
+    let mut noise = noise.clone();
+    noise.suppressed = 0;
+    let responses = observed
+        .iter()
+        .filter(|o| !o.label.starts_with("ref["))
+        .map(|o| GoldenResponse {
+            label: o.label.to_string(),
+            status: o.norm.status,
+            headers: o
+                .norm
+                .headers
+                .iter()
+                .filter(|(k, _)| !noise.headers.contains_key(*k))
+                .map(|(k, vs)| {
+                    (
+                        k.clone(),
+                        vs.iter().map(|v| mask_header(k, v, redactor)).collect(),
+                    )
+                })
+                .collect(),
+            content_encoding: o.norm.encodings.clone(),
+            cache: o.cache.outcome,
+            body: golden_body(&o.norm.body, &noise, redactor),
+        })
+        .collect();
+    GoldenFile {
+        edgeparity_golden: FORMAT,
+        recorded,
+        case: case_id.to_string(),
+        method: method.to_string(),
+        path: path.to_string(),
+        responses,
+        vary: vary.to_vec(),
+        noise,
+    }
+}
+
+/// A stored response as a normalised one, for `compare`.
+pub fn to_normalized(r: &GoldenResponse) -> Normalized {
+    let content_type = r
+        .headers
+        .get("content-type")
+        .and_then(|v| v.first())
+        .cloned();
+    Normalized {
+        status: r.status,
+        headers: r.headers.clone(),
+        aside: BTreeMap::new(),
+        ignored: Default::default(),
+        framing: Framing::Other,
+        content_length: None,
+        encodings: r.content_encoding.clone(),
+        content_type,
+        body: match &r.body {
+            GoldenBody::Empty => NormBody::Empty,
+            GoldenBody::Text { text } => NormBody::Text { text: text.clone() },
+            GoldenBody::Json { value } => NormBody::Json {
+                value: value.clone(),
+            },
+            GoldenBody::Digest { len, sha256 } => NormBody::Digest {
+                len: *len,
+                sha256: sha256.clone(),
+            },
+        },
+    }
+}
+
+/// Where a case's golden file lives.
+pub fn path_for(dir: &Path, suite: &str, case: &str) -> PathBuf {
+    dir.join(suite).join(format!("{case}.yaml"))
+}
+
+pub fn pending_path(golden: &Path) -> PathBuf {
+    let mut s = golden.as_os_str().to_owned();
+    s.push(".new");
+    PathBuf::from(s)
+}
+
+pub fn load(path: &Path) -> Result<Option<GoldenFile>, GoldenError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(crate::suite::parse_golden(path, &text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(GoldenError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Behaviour unchanged: the file was left as it was.
+    Unchanged,
+    Created,
+    Updated,
+    /// Written to `CASE.yaml.new` for review.
+    Pending,
+}
+
+/// Write a recording: to the golden file itself, or (pending) beside it as
+/// `.new`. Unchanged behaviour leaves the golden file untouched, and clears a
+/// stale `.new`.
+pub fn write(
+    dir: &Path,
+    suite: &str,
+    g: &GoldenFile,
+    pending: bool,
+) -> Result<Written, GoldenError> {
+    let case = g.case.rsplit("::").next().unwrap_or(&g.case);
+    let path = path_for(dir, suite, case);
+    let io = |p: &Path, e: std::io::Error| GoldenError::Io {
+        path: p.display().to_string(),
+        message: e.to_string(),
+    };
+    let old = load(&path)?;
+    if let Some(old) = &old {
+        if old.same_behaviour(g) {
+            let pend = pending_path(&path);
+            if pend.exists() {
+                std::fs::remove_file(&pend).map_err(|e| io(&pend, e))?;
+            }
+            return Ok(Written::Unchanged);
+        }
+    }
+    let text = crate::suite::to_yaml(g).map_err(|m| GoldenError::Io {
+        path: path.display().to_string(),
+        message: m,
+    })?;
+    let target = if pending {
+        pending_path(&path)
+    } else {
+        path.clone()
+    };
+    crate::report::write_atomic(&target, text.as_bytes()).map_err(|e| io(&target, e))?;
+    Ok(if pending {
+        Written::Pending
+    } else if old.is_some() {
+        Written::Updated
+    } else {
+        Written::Created
+    })
+}
+
+/// Every pending `.new` file under `dir`, sorted, with its case id.
+pub fn pending(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let Ok(suites) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for s in suites.flatten() {
+        let suite = s.file_name().to_string_lossy().to_string();
+        let Ok(files) = std::fs::read_dir(s.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().to_string();
+            if let Some(case) = name.strip_suffix(".yaml.new") {
+                out.push((format!("{suite}::{case}"), f.path()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Accept a pending file: it replaces the golden file.
+pub fn accept(pending: &Path) -> std::io::Result<PathBuf> {
+    let target = pending.with_extension("");
+    std::fs::rename(pending, &target)?;
+    Ok(target)
+}
+
+/// Reject a pending file: it is deleted.
+pub fn reject(pending: &Path) -> std::io::Result<()> {
+    std::fs::remove_file(pending)
+}
+
+/// A unified diff of a pending file against its golden file.
+pub fn review_diff(pending: &Path) -> String {
+    let new = std::fs::read_to_string(pending).unwrap_or_default();
+    let old_path = pending.with_extension("");
+    let old = std::fs::read_to_string(&old_path).unwrap_or_default();
+    similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &old_path.display().to_string(),
+            &pending.display().to_string(),
+        )
+        .to_string()
+}
+
+/// Does a glob (over `SUITE::CASE`) select this case? No pattern: all.
+pub fn matches(pattern: Option<&str>, id: &str) -> bool {
+    match pattern {
+        None => true,
+        Some(p) => globset::Glob::new(p)
+            .map(|g| g.compile_matcher().is_match(id))
+            .unwrap_or(p == id),
+    }
+}
