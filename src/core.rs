@@ -432,10 +432,27 @@ pub async fn calibrate(
     case: &PlannedCase,
     answers: &Answers,
 ) -> crate::noise::Noise {
-    if ctx.options.calibrate == 0 {
+    calibrate_on(
+        ctx,
+        case,
+        answers,
+        &ctx.plan.baseline,
+        ctx.options.calibrate,
+    )
+    .await
+}
+
+/// `calibrate`, on any provider, with `extra_answers` more answers.
+pub async fn calibrate_on(
+    ctx: &RunContext,
+    case: &PlannedCase,
+    answers: &Answers,
+    baseline: &str,
+    extra_answers: u32,
+) -> crate::noise::Noise {
+    if extra_answers == 0 {
         return Default::default();
     }
-    let baseline = &ctx.plan.baseline;
     let Some(first) = answers
         .iter()
         .find(|(p, _)| p == baseline)
@@ -451,7 +468,7 @@ pub async fn calibrate(
     let rules = rules_of(case);
     let profiles = ctx.profiles();
     let mut samples = vec![normalize(&first.exchange, &profiles, &rules)];
-    for _ in 0..ctx.options.calibrate {
+    for _ in 0..extra_answers {
         let key = (case.case.bust != Bust::None).then(|| ctx.fresh_key());
         let req = ctx.request(case, key.as_deref(), extra);
         if let Ok(ex) = ctx.send_checked(baseline, &req).await {
@@ -460,6 +477,70 @@ pub async fn calibrate(
     }
     let refs: Vec<&Normalized> = samples.iter().collect();
     crate::noise::learn(&refs)
+}
+
+/// Record one case's behaviour on one provider as a golden file (calibrated,
+/// so volatile fields are left out and listed as noise).
+pub async fn record_case(
+    ctx: &RunContext,
+    case: &PlannedCase,
+    provider_name: &str,
+) -> Result<crate::golden::GoldenFile, ExchangeError> {
+    let providers = vec![provider_name.to_string()];
+    let answers = observe_on(ctx, case, &providers).await;
+    let noise = calibrate_on(
+        ctx,
+        case,
+        &answers,
+        provider_name,
+        ctx.options.calibrate.max(1),
+    )
+    .await;
+    let (seen, failures, _) = sides(ctx, case, &answers);
+    if let Some(f) = failures.into_iter().next() {
+        return Err(f);
+    }
+    let mut n = noise.clone();
+    let (_, probes) = judge(case, provider_name, &[], &seen, &mut n);
+    let list = seen.get(provider_name).cloned().unwrap_or_default();
+    let recordings: Vec<crate::golden::Recording> = list
+        .iter()
+        .map(|o| crate::golden::Recording {
+            label: &o.label,
+            norm: &o.norm,
+            cache: &o.cache,
+        })
+        .collect();
+    let addrs = ctx
+        .exec
+        .resolutions
+        .iter()
+        .filter(|r| r.provider == provider_name && r.host == case.host)
+        .flat_map(|r| r.addrs.iter().map(|a| a.to_string()))
+        .collect();
+    let vary = probes
+        .get(provider_name)
+        .map(|p| p.vary.clone())
+        .unwrap_or_default();
+    let now = jiff::Timestamp::now();
+    Ok(crate::golden::record(
+        crate::golden::Source {
+            case_id: &case.id,
+            method: case.case.method.as_str(),
+            path: &case.case.path,
+            recorded: crate::golden::Recorded {
+                at: now.round(jiff::Unit::Second).unwrap_or(now).to_string(),
+                environment: ctx.env.name.clone(),
+                provider: provider_name.to_string(),
+                addrs,
+                edgeparity: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            observed: &recordings,
+            vary: &vary,
+            noise: &noise,
+        },
+        &ctx.redactor,
+    ))
 }
 
 fn rules_of(case: &PlannedCase) -> Rules {
@@ -931,7 +1012,7 @@ pub fn build_report(
     duration: std::time::Duration,
 ) -> crate::report::Report {
     use crate::report::{ProviderInfo, Report};
-    let providers = ctx
+    let providers: Vec<ProviderInfo> = ctx
         .env
         .providers
         .iter()
@@ -963,6 +1044,7 @@ pub fn build_report(
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
         warnings: ctx.warnings.clone(),
+        latency: crate::report::latency(&cases, &providers),
         providers,
         cases,
         summary,

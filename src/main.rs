@@ -27,6 +27,13 @@ enum Command {
     Run(cli::run::RunArgs),
     /// List the planned cases (no network).
     List(cli::run::ListArgs),
+    /// Record a provider's behaviour (default: the baseline) as golden files.
+    Record(cli::golden::RecordArgs),
+    /// Review pending golden files (.new): review, accept, reject.
+    #[command(subcommand)]
+    Golden(cli::golden::GoldenCommand),
+    /// Learn each case's volatile fields from the baseline and write them into the suites as ignore_* keys.
+    Calibrate(cli::golden::CalibrateArgs),
     /// Pass or block a cutover on a finished report (exit 0 pass, 1 blocked, 2 bad input).
     Gate(cli::gate::GateArgs),
     /// Work with finished reports (merge shards).
@@ -46,6 +53,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::List(args) => cli::run::list(args),
+        Command::Record(args) => cli::golden::record(args),
+        Command::Golden(cmd) => cli::golden::golden(cmd),
+        Command::Calibrate(args) => cli::golden::calibrate(args),
         Command::Gate(args) => cli::gate::run(args),
         Command::Report(cmd) => cli::report::run(cmd),
     };

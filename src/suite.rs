@@ -1278,6 +1278,94 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_yaml::to_string(value).map_err(|e| e.to_string())
 }
 
+/// Write learned noise rules into a suite's text as explicit `ignore_headers`
+/// and `ignore_json` keys of one case, for the user to review. The text is
+/// edited in place (comments and layout kept): a key the case lacks is added
+/// under its `name:` line; a one-line `[...]` list gets the new items
+/// appended. Anything else is refused with the reason, never guessed at.
+pub fn add_ignores(
+    text: &str,
+    case_name: &str,
+    headers: &[String],
+    pointers: &[String],
+) -> Result<String, String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let Some(start) = locate_case(text, case_name, usize::MAX).map(|l| l - 1) else {
+        let flow = text
+            .lines()
+            .any(|l| l.contains('{') && l.contains(&format!("name: {case_name}")));
+        return Err(if flow {
+            format!("case `{case_name}` is written in flow style ({{...}}); add the keys by hand")
+        } else {
+            format!("case `{case_name}` not found")
+        });
+    };
+    let name_line = lines[start].clone();
+    if name_line.trim_start().starts_with("- {") {
+        return Err(format!(
+            "case `{case_name}` is written in flow style ({{...}}); add the keys by hand"
+        ));
+    }
+    let key_indent = {
+        let t = name_line.trim_start();
+        let lead = name_line.len() - t.len();
+        if t.starts_with("- ") {
+            lead + 2
+        } else {
+            lead
+        }
+    };
+    for (key, items) in [("ignore_headers", headers), ("ignore_json", pointers)] {
+        if items.is_empty() {
+            continue;
+        }
+        let found = locate_in_case(&lines.join("\n"), Some(start + 1), key).map(|l| l - 1);
+        match found {
+            None => {
+                let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+                lines.insert(
+                    start + 1,
+                    format!(
+                        "{}{key}: [{}]  # learned by edgeparity calibrate: review",
+                        " ".repeat(key_indent),
+                        quoted.join(", ")
+                    ),
+                );
+            }
+            Some(at) => {
+                let line = lines[at].clone();
+                let (Some(open), Some(close)) = (line.find('['), line.rfind(']')) else {
+                    return Err(format!(
+                        "case `{case_name}`: `{key}` is a block list; add {} by hand",
+                        items.join(", ")
+                    ));
+                };
+                let inside = &line[open + 1..close];
+                let present: Vec<String> = inside
+                    .split(',')
+                    .map(|x| x.trim().trim_matches(['"', '\'']).to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect();
+                let mut all: Vec<String> = present.iter().map(|p| format!("{p:?}")).collect();
+                for i in items {
+                    if !present.contains(i) {
+                        all.push(format!("{i:?}"));
+                    }
+                }
+                lines[at] = format!("{}{}{}", &line[..open + 1], all.join(", "), &line[close..]);
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    // The result must still be a valid suite of the same shape.
+    serde_yaml::from_str::<SuiteFile>(&out)
+        .map_err(|e| format!("the edit would break the suite: {e}"))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1498,6 +1586,26 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown variant `sometimes`"), "{e}");
+    }
+
+    #[test]
+    fn calibrate_writes_ignore_keys_in_place() {
+        let text = "base_url: https://x.test\n# a comment\ncases:\n  - name: a\n    path: /\n  - name: b\n    path: /b\n    ignore_headers: [x-one]\n";
+        let out = add_ignores(text, "a", &["x-request-id".into()], &["/ts".into()]).unwrap();
+        assert!(out.contains("# a comment"));
+        assert!(out.contains("  - name: a\n    ignore_json: [\"/ts\"]  # learned by edgeparity calibrate: review\n    ignore_headers: [\"x-request-id\"]"), "{out}");
+        let out = add_ignores(&out, "b", &["x-two".into(), "x-one".into()], &[]).unwrap();
+        assert!(
+            out.contains("    ignore_headers: [\"x-one\", \"x-two\"]\n"),
+            "{out}"
+        );
+        let s = Suite::parse(Path::new("s.yaml"), &out, &|_| None).unwrap();
+        assert!(s.cases[0].ignore_headers.contains("x-request-id"));
+        assert_eq!(s.cases[0].ignore_json, vec!["/ts"]);
+        let flow = "base_url: https://x.test\ncases:\n  - {name: a, path: /}\n";
+        assert!(add_ignores(flow, "a", &["x".into()], &[])
+            .unwrap_err()
+            .contains("flow style"));
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! named `SUITE::CASE`, run through the same `core` as `edgeparity run`.
 //!
 //! Settings come from the environment: `PARITY_SUITES` (default `suites/`,
-//! several paths separated by `:`), `PARITY_CONFIG` (default `parity.yaml`)
-//! and `PARITY_ENV`. libtest's own flags (filters, `--exact`, `--list`,
+//! several paths separated by `:`), `PARITY_CONFIG` (default `parity.yaml`),
+//! `PARITY_ENV`, `PARITY_BASELINE` (`live` or `golden`), `PARITY_GOLDEN_DIR`
+//! (default `golden/`), `PARITY_CALIBRATE` and `PARITY_CONFIRM` (default 2
+//! each), and `PARITY_UPDATE=new` (write `CASE.yaml.new` of the baseline's
+//! answer for every failing trial, for `edgeparity golden review`). libtest's own flags (filters, `--exact`, `--list`,
 //! `--ignored`, `--test-threads`) work as usual. Listing needs no network:
 //! the run context is built by the first trial that runs.
 
@@ -21,11 +24,18 @@ pub struct Settings {
     pub config: PathBuf,
     pub env: Option<String>,
     pub suites: Vec<PathBuf>,
+    pub options: crate::core::RunOptions,
+    /// Write pending golden files for failing trials.
+    pub update: bool,
+    pub golden_dir: PathBuf,
 }
 
 impl Settings {
     pub fn from_env() -> Settings {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let golden_dir: PathBuf = var("PARITY_GOLDEN_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "golden".into());
         Settings {
             config: var("PARITY_CONFIG")
                 .map(PathBuf::from)
@@ -34,6 +44,33 @@ impl Settings {
             suites: var("PARITY_SUITES")
                 .map(|s| s.split(':').map(PathBuf::from).collect())
                 .unwrap_or_else(|| vec!["suites".into()]),
+            options: crate::core::RunOptions {
+                calibrate: var("PARITY_CALIBRATE")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(2),
+                confirm: var("PARITY_CONFIRM")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(2),
+                golden: (var("PARITY_BASELINE").as_deref() == Some("golden"))
+                    .then(|| golden_dir.clone()),
+            },
+            update: matches!(
+                var("PARITY_UPDATE").as_deref(),
+                Some("new") | Some("always")
+            ),
+            golden_dir,
+        }
+    }
+
+    /// Defaults for the paths given (no environment variables read).
+    pub fn new(config: PathBuf, env: Option<String>, suites: Vec<PathBuf>) -> Settings {
+        Settings {
+            config,
+            env,
+            suites,
+            options: crate::core::RunOptions::default(),
+            update: false,
+            golden_dir: "golden".into(),
         }
     }
 }
@@ -72,19 +109,21 @@ pub fn run(args: &Arguments, settings: &Settings) -> Outcome {
                 let shared: Shared = Arc::new(OnceLock::new());
                 let plan = Arc::new(Mutex::new(Some(plan)));
                 let env = Arc::new(env);
+                let settings = Arc::new(settings.clone());
                 cases
                     .into_iter()
                     .map(|case| {
                         let ignored = case.case.ignore;
-                        let (rt, shared, plan, env, failed) = (
+                        let (rt, shared, plan, env, failed, settings) = (
                             rt.clone(),
                             shared.clone(),
                             plan.clone(),
                             env.clone(),
                             failed.clone(),
+                            settings.clone(),
                         );
                         Trial::test(case.id.clone(), move || {
-                            let r = trial(&rt, &shared, &plan, &env, &case);
+                            let r = trial(&rt, &shared, &plan, &env, &settings, &case);
                             if r.is_err() {
                                 if let Ok(mut f) = failed.lock() {
                                     f.push(case.id.clone());
@@ -109,6 +148,7 @@ fn trial(
     shared: &Shared,
     plan: &Mutex<Option<crate::plan::Plan>>,
     env: &crate::suite::Environment,
+    settings: &Settings,
     case: &PlannedCase,
 ) -> Result<(), Failed> {
     let ctx = shared.get_or_init(|| {
@@ -117,16 +157,33 @@ fn trial(
             .ok()
             .and_then(|mut p| p.take())
             .ok_or_else(|| "the plan was already taken".to_string())?;
-        rt.block_on(RunContext::build(env, plan))
-            .map_err(|e| e.to_string())
+        let mut ctx = rt
+            .block_on(RunContext::build(env, plan))
+            .map_err(|e| e.to_string())?;
+        ctx.options = settings.options.clone();
+        Ok(ctx)
     });
     let ctx = ctx.as_ref().map_err(|e| Failed::from(e.clone()))?;
     let result = rt.block_on(run_case(ctx, case));
+    let baseline = if ctx.options.golden.is_some() {
+        crate::core::GOLDEN
+    } else {
+        ctx.env.baseline.as_str()
+    };
     check_expectation(&result).map_err(|why| {
-        Failed::from(format!(
-            "{why}\n{}",
-            render_case(&result, &ctx.env.baseline)
-        ))
+        let mut msg = format!("{why}\n{}", render_case(&result, baseline));
+        if settings.update {
+            match rt.block_on(crate::core::record_case(ctx, case, &ctx.env.baseline)) {
+                Ok(g) => match crate::golden::write(&settings.golden_dir, &case.suite, &g, true) {
+                    Ok(w) => msg.push_str(&format!(
+                        "golden: {w:?} (review with `edgeparity golden review`)\n"
+                    )),
+                    Err(e) => msg.push_str(&format!("golden: cannot write: {e}\n")),
+                },
+                Err(e) => msg.push_str(&format!("golden: cannot record: {e}\n")),
+            }
+        }
+        Failed::from(msg)
     })
 }
 

@@ -248,11 +248,8 @@ fn run_reports_exactly_the_planted_differences() {
 fn libtest_runner_fails_exactly_the_differing_cases() {
     let s = servers();
     let p = project(s.port, "127.0.0.3");
-    let settings = edgeparity::testrunner::Settings {
-        config: p.path("parity.yaml"),
-        env: None,
-        suites: vec![p.path("suites")],
-    };
+    let settings =
+        edgeparity::testrunner::Settings::new(p.path("parity.yaml"), None, vec![p.path("suites")]);
     // libtest-mimic prints to its logfile, keeping this test's output clean.
     let log = p.path("libtest.log");
     let log_arg = log.to_str().unwrap();

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 pub mod gate;
+pub mod golden;
 pub mod report;
 pub mod run;

@@ -40,6 +40,32 @@ pub struct RunArgs {
     /// After the run, apply the pre-cutover gate to its report.
     #[command(flatten)]
     pub gate: super::gate::GateFlags,
+    /// Compare against the live baseline provider, or against golden files.
+    #[arg(long, env = "PARITY_BASELINE", default_value = "live", value_parser = ["live", "golden"])]
+    pub baseline: String,
+    #[command(flatten)]
+    pub golden: super::golden::GoldenDirArg,
+    /// Extra baseline answers per case to learn its noise (A/A); 0 turns it off.
+    #[arg(long, default_value_t = 2)]
+    pub calibrate: u32,
+    /// Re-runs of a differing case, each on new cache keys; 0 turns it off.
+    #[arg(long, default_value_t = 2)]
+    pub confirm: u32,
+}
+
+/// `PARITY_UPDATE`: whether a run writes pending golden files (`.new`).
+/// `new` always, `no` never; unset means `auto`: with `--baseline golden`,
+/// for cases that differ from or lack their golden file, except under
+/// `CI=true`, where nothing is written unless asked for explicitly.
+pub fn update_mode() -> bool {
+    let ci = std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false);
+    match std::env::var("PARITY_UPDATE").ok().as_deref() {
+        Some("new") | Some("always") => true,
+        Some("no") | Some("never") => false,
+        _ => !ci,
+    }
 }
 
 #[derive(clap::Args)]
@@ -55,6 +81,46 @@ pub fn list(args: ListArgs) -> anyhow::Result<i32> {
         println!("{}  {} {}", case.id, case.request.method, case.request.url);
     }
     Ok(exit::PARITY)
+}
+
+/// Record the baseline provider's answer as `CASE.yaml.new` for the cases
+/// that differ from or lack their golden file (every case when `all`).
+fn write_pending(
+    rt: &tokio::runtime::Runtime,
+    ctx: &RunContext,
+    results: &[edgeparity::core::CaseResult],
+    all: bool,
+) -> anyhow::Result<usize> {
+    let Some(dir) = ctx
+        .options
+        .golden
+        .clone()
+        .or_else(|| all.then(|| "golden".into()))
+    else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    for (case, r) in ctx.plan.cases.iter().zip(results) {
+        let wanted = all
+            || matches!(
+                r.verdict,
+                Verdict::Differs | Verdict::NoGolden | Verdict::Flaky
+            );
+        if !wanted {
+            continue;
+        }
+        match rt.block_on(edgeparity::core::record_case(ctx, case, &ctx.env.baseline)) {
+            Ok(g) => {
+                if edgeparity::golden::write(&dir, &case.suite, &g, true)?
+                    == edgeparity::golden::Written::Pending
+                {
+                    n += 1;
+                }
+            }
+            Err(e) => eprintln!("cannot record {} for review: {e}", case.id),
+        }
+    }
+    Ok(n)
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
@@ -75,7 +141,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
-    let ctx = runtime.block_on(RunContext::build(&env, plan))?;
+    let mut ctx = runtime.block_on(RunContext::build(&env, plan))?;
+    ctx.options.calibrate = args.calibrate;
+    ctx.options.confirm = args.confirm;
+    let golden_mode = args.baseline == "golden";
+    if golden_mode {
+        ctx.options.golden = Some(args.golden.golden_dir.clone());
+    }
     for w in &ctx.warnings {
         eprintln!("WARNING: {w}");
     }
@@ -88,6 +160,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             eprintln!("[{done}/{total}] {} {}", r.verdict.as_str(), r.id);
         }
     }));
+    let explicit = matches!(
+        std::env::var("PARITY_UPDATE").ok().as_deref(),
+        Some("new") | Some("always")
+    );
+    if (golden_mode && update_mode()) || explicit {
+        let pending = write_pending(&runtime, &ctx, &results, explicit)?;
+        if pending > 0 {
+            println!(
+                "{pending} pending golden file(s) written: review with `edgeparity golden review`"
+            );
+        }
+    }
     let report = build_report(&ctx, results, started_at, clock.elapsed());
     let written = report::write_all(&report, &args.report_dir, previous.as_ref())
         .with_context(|| format!("cannot write reports to {}", args.report_dir.display()))?;
