@@ -284,8 +284,11 @@ impl CacheOutcome {
 type Vocabulary = &'static [(&'static str, CacheOutcome)];
 
 /// Fastly `X-Cache`: only HIT or MISS. A pass reads MISS; synthetic and stale
-/// answers read HIT. With shielding, one value per hop, comma-separated; the
-/// last is the edge nearest the client. [fastly X-Cache reference]
+/// answers read HIT. With shielding (or restarts), one value per server,
+/// comma-separated, and "any entries in this header except MISS indicate
+/// that the request was satisfied from cache and not forwarded to origin"
+/// [fastly.com/documentation/reference/http/http-headers/X-Cache, re-checked
+/// 2026-11]: `MISS, HIT` and `HIT, MISS` are both hits. See `read_cache`.
 pub const FASTLY_X_CACHE: Vocabulary = &[
     ("HIT", CacheOutcome::Hit),
     ("MISS", CacheOutcome::Miss),
@@ -441,9 +444,18 @@ pub fn read_cache(kind: &str, headers: &[(String, String)]) -> CacheReading {
         .iter()
         .find_map(|h| get(h))
         .map(|v| {
-            // Shielding: one value per hop; the last is the edge nearest us.
-            let last = v.rsplit(',').next().unwrap_or_default().to_string();
-            lookup(vocab, &last)
+            let hops: Vec<CacheOutcome> = v.split(',').map(|h| lookup(vocab, h)).collect();
+            if kind == "fastly" {
+                // Any HIT entry: served from a cache (shield or edge), not origin.
+                if hops.contains(&CacheOutcome::Hit) {
+                    CacheOutcome::Hit
+                } else {
+                    hops.last().copied().unwrap_or(CacheOutcome::Unknown)
+                }
+            } else {
+                // Otherwise the last entry is the cache nearest the client.
+                hops.last().copied().unwrap_or(CacheOutcome::Unknown)
+            }
         });
     let outcome = match own {
         Some(o) if o != CacheOutcome::Unknown => o,
