@@ -186,7 +186,10 @@ pub enum Served {
     /// That value's own variant.
     Own,
     /// A copy of the variant cached for an earlier value.
-    CopyOf { value: String },
+    CopyOf {
+        #[serde(rename = "of")]
+        value: String,
+    },
     /// A body matching neither its own variant nor an earlier one.
     Other,
     /// The variants cannot be told apart by body.

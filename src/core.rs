@@ -255,10 +255,10 @@ pub struct ProbeSummary {
     /// Cache outcome of each request of a sequence (or of the single request).
     pub cache: Vec<provider::CacheOutcome>,
     /// Vary findings, for every value after the first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vary: Vec<VaryFinding>,
     /// Content-Encoding chosen per Accept-Encoding value.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encodings: Vec<(String, String)>,
 }
 

@@ -5,17 +5,21 @@
 //! `core` is the one path a case takes, shared by the CLI and the libtest
 //! runner (`testrunner`). Vendor knowledge lives only in `provider`.
 
+pub mod allowlist;
 pub mod cache;
 pub mod compare;
 pub mod core;
 pub mod exec;
 pub mod exit;
+pub mod gate;
 pub mod golden;
 pub mod noise;
 pub mod normalize;
 pub mod plan;
+pub mod progress;
 pub mod provider;
 pub mod redact;
+pub mod render;
 pub mod report;
 pub mod severity;
 pub mod shard;

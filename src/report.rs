@@ -122,10 +122,22 @@ pub fn write_all(
     dir: &Path,
     previous: Option<&Report>,
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let _ = previous;
-    let json = dir.join("report.json");
-    write_atomic(&json, report.to_json().as_bytes())?;
-    Ok(vec![json])
+    let files: [(&str, String); 4] = [
+        ("report.json", report.to_json()),
+        ("junit.xml", crate::render::junit::render(report)),
+        (
+            "summary.md",
+            crate::render::markdown::render(report, previous),
+        ),
+        ("report.html", crate::render::html::render(report)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Write `contents` to `path` atomically, creating the folder.

@@ -69,7 +69,11 @@ fn handler(candidate: bool, counter: Arc<AtomicU64>, plant: Arc<AtomicBool>) -> 
             }
             // Differs one time in two on the candidate, starting with a difference.
             "/flaky" => {
-                let body = if candidate && n % 2 == 0 { "B" } else { "A" };
+                let body = if candidate && n.is_multiple_of(2) {
+                    "B"
+                } else {
+                    "A"
+                };
                 response(200, &[ident, ("content-type", "text/plain")], full(body))
             }
             _ => response(404, &[ident], full("not found")),

@@ -1,8 +1,14 @@
-//! `edgeparity gate` and `run --gate`. (Being built: see issue 6.)
+//! `edgeparity gate` and `run --gate`: the logic is `edgeparity::gate`;
+//! this reads the inputs and prints the judgement.
+//! Exit codes: 0 passes, 1 blocked, 2 bad usage or unreadable input.
 
 use std::path::PathBuf;
 
-use edgeparity::report::Report;
+use anyhow::Context;
+
+use edgeparity::allowlist::Allowlist;
+use edgeparity::gate::{self, Policy};
+use edgeparity::report::{self, Report};
 
 #[derive(clap::Args)]
 pub struct GateFlags {
@@ -29,10 +35,40 @@ pub struct GateArgs {
     pub flags: GateFlags,
 }
 
-pub fn run(_args: GateArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("the gate is not built yet")
+pub fn run(args: GateArgs) -> anyhow::Result<i32> {
+    // Check the flags and the allowlist before reading the report, so that
+    // every bad input is reported the same way (exit 2).
+    let policy = Policy::new(&args.flags.fail_on, args.flags.max_error_rate)?;
+    let allow = load_allowlist(&args.flags)?;
+    let report = report::read(&args.report)?;
+    println!(
+        "gate: {} ({} vs baseline {}, {} cases)",
+        args.report.display(),
+        report.environment,
+        report.baseline,
+        report.cases.len()
+    );
+    Ok(judge(&report, &allow, &policy))
 }
 
-pub fn apply(_report: &Report, _flags: &GateFlags) -> anyhow::Result<i32> {
-    anyhow::bail!("the gate is not built yet")
+/// `run --gate`: the gate on the report just written.
+pub fn apply(report: &Report, flags: &GateFlags) -> anyhow::Result<i32> {
+    let policy = Policy::new(&flags.fail_on, flags.max_error_rate)?;
+    let allow = load_allowlist(flags)?;
+    println!();
+    Ok(judge(report, &allow, &policy))
+}
+
+fn load_allowlist(flags: &GateFlags) -> anyhow::Result<Allowlist> {
+    match &flags.allowlist {
+        Some(p) => Allowlist::load(p).context("--allowlist"),
+        None => Ok(Allowlist::empty()),
+    }
+}
+
+fn judge(report: &Report, allow: &Allowlist, policy: &Policy) -> i32 {
+    let today = jiff::Zoned::now().date();
+    let outcome = gate::evaluate(report, allow, policy, today);
+    print!("{}", gate::render(&outcome, allow));
+    outcome.exit_code()
 }

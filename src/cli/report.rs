@@ -1,19 +1,72 @@
-//! `edgeparity report merge`. (Being built: see issue 6.)
+//! `edgeparity report merge`: shard reports into one, every format
+//! re-rendered. Exit 0 when merged (judge the result with `gate`), 2 when
+//! the reports cannot be read or are not shards of one run.
 
 use std::path::PathBuf;
+
+use anyhow::Context;
+
+use edgeparity::report;
 
 #[derive(clap::Subcommand)]
 pub enum ReportCommand {
     /// Merge shard report folders into one full report, every format re-rendered.
     Merge {
-        /// Shard report folders (each with a report.json).
+        /// Shard report folders (each with a report.json), or report.json files.
+        #[arg(required = true)]
         dirs: Vec<PathBuf>,
         /// Where the merged reports go.
         #[arg(long)]
         out: PathBuf,
+        /// Last run's report.json: summary.md says what is new or fixed since.
+        #[arg(long, value_name = "FILE")]
+        previous: Option<PathBuf>,
+        /// Merge even when some shards of the run are missing (a warning is recorded).
+        #[arg(long)]
+        allow_partial: bool,
     },
 }
 
-pub fn run(_cmd: ReportCommand) -> anyhow::Result<i32> {
-    anyhow::bail!("report merge is not built yet")
+pub fn run(cmd: ReportCommand) -> anyhow::Result<i32> {
+    let ReportCommand::Merge {
+        dirs,
+        out,
+        previous,
+        allow_partial,
+    } = cmd;
+    let mut reports = Vec::new();
+    for d in &dirs {
+        let path = if d.is_dir() {
+            d.join("report.json")
+        } else {
+            d.clone()
+        };
+        let r = report::read(&path)?;
+        reports.push((path.display().to_string(), r));
+    }
+    let previous = match &previous {
+        Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
+        None => None,
+    };
+    let merged = report::merge(reports, allow_partial).context("cannot merge")?;
+    for w in &merged.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    let written = report::write_all(&merged, &out, previous.as_ref())
+        .with_context(|| format!("cannot write reports to {}", out.display()))?;
+    let s = &merged.summary;
+    println!(
+        "merged {} reports: {} cases: {} parity, {} differs, {} flaky, {} no-golden, {} error",
+        dirs.len(),
+        s.total,
+        s.parity,
+        s.differs,
+        s.flaky,
+        s.no_golden,
+        s.error
+    );
+    for p in written {
+        println!("report: {}", p.display());
+    }
+    Ok(0)
 }

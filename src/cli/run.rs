@@ -152,14 +152,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         eprintln!("WARNING: {w}");
     }
     let cases = ctx.plan.cases.clone();
-    let total = cases.len();
-    let mut done = 0usize;
+    let mut progress = edgeparity::progress::Progress::new(cases.len());
     let results = runtime.block_on(run_all(&ctx, &cases, args.jobs as usize, |r| {
-        done += 1;
-        if r.verdict != Verdict::Parity {
-            eprintln!("[{done}/{total}] {} {}", r.verdict.as_str(), r.id);
-        }
+        progress.case_done(r)
     }));
+    progress.finish();
     let explicit = matches!(
         std::env::var("PARITY_UPDATE").ok().as_deref(),
         Some("new") | Some("always")

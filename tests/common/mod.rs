@@ -143,3 +143,276 @@ pub fn edgeparity(args: &[&str], cwd: &Path) -> std::process::Output {
 pub fn remote(addr: &SocketAddr) -> String {
     addr.ip().to_string()
 }
+
+// ---------------------------------------------------------------------------
+// A fixed report (report formats, gate and HTML tests)
+// ---------------------------------------------------------------------------
+
+/// What a malicious response can carry: scripts and event handlers.
+pub const INJECT_SCRIPT: &str = "<script>document.title='pwned'</script>";
+pub const INJECT_IMG: &str = "<img id=\"injected\" src=x onerror=\"document.title='pwned-img'\">";
+
+fn fixture_response(provider: &str, status: u16, total_ms: f64) -> serde_json::Value {
+    serde_json::json!({
+        "provider": provider, "label": "request", "status": status,
+        "version": "HTTP/1.1",
+        "remote_addr": if provider == "fastly" { "127.0.0.2:8080" } else { "127.0.0.3:8080" },
+        "ttfb_ms": total_ms / 2.0, "total_ms": total_ms, "body_bytes": 120,
+        "content_encoding": [],
+        "cache": {"outcome": "miss", "raw": {"x-cache": "MISS"}, "age": null},
+        "aside": {"server": [if provider == "fastly" { "varnish" } else { "cloudflare" }]}
+    })
+}
+
+fn fixture_diff(
+    kind: &str,
+    severity: &str,
+    field: Option<&str>,
+    baseline: Option<&str>,
+    candidate: Option<&str>,
+    message: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "provider": "cloudflare", "kind": kind, "severity": severity, "field": field,
+        "baseline": baseline, "candidate": candidate, "message": message
+    })
+}
+
+fn fixture_case(
+    suite: &str,
+    name: &str,
+    verdict: &str,
+    differences: Vec<serde_json::Value>,
+    times: (f64, f64),
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("{suite}::{name}"), "suite": suite, "name": name,
+        "verdict": verdict, "differences": differences, "error": null,
+        "failures": [],
+        "responses": [fixture_response("fastly", 200, times.0), fixture_response("cloudflare", 200, times.1)],
+        "probes": {
+            "fastly": {"cache": ["miss"], "vary": [], "encodings": []},
+            "cloudflare": {"cache": ["miss"], "vary": [], "encodings": []}
+        }
+    })
+}
+
+/// A hand-built report: two suites, every verdict, every severity, and
+/// hostile content (`<script>`, `<img onerror>`) in a header value and a
+/// body diff. Timestamps and durations are fixed.
+pub fn fixture_report() -> edgeparity::report::Report {
+    let body_diff = format!(
+        "--- baseline\n+++ cloudflare\n@@ -1,4 +1,5 @@\n <html>\n-<h1>Welcome</h1>\n+<h1>Welcome!</h1>\n+{INJECT_SCRIPT}\n <p>cart</p>\n-<footer>v1</footer>\n+{INJECT_IMG}\n </html>\n"
+    );
+    let mut home_diff = fixture_diff(
+        "body",
+        "major",
+        None,
+        Some("64 bytes, sha256:0a1b2c3d4e5f6071"),
+        Some("131 bytes, sha256:9f8e7d6c5b4a3921"),
+        "text bodies differ",
+    );
+    home_diff["diff"] = serde_json::Value::String(body_diff);
+    let mut error_case = fixture_case("api", "user", "error", vec![], (12.0, 0.0));
+    error_case["error"] = "cloudflare: connection failed: Connection refused (os error 111)".into();
+    error_case["failures"] = serde_json::json!([{
+        "provider": "cloudflare", "kind": "connect",
+        "message": "Connection refused (os error 111)"
+    }]);
+    error_case["responses"] = serde_json::json!([fixture_response("fastly", 200, 12.0)]);
+    let mut no_golden = fixture_case("api", "legacy", "no-golden", vec![], (9.0, 11.0));
+    no_golden["error"] =
+        "no golden file at golden/api/legacy.yaml (record one with `edgeparity record`)".into();
+    let cases = vec![
+        fixture_case(
+            "checkout",
+            "cart",
+            "differs",
+            vec![
+                fixture_diff(
+                    "header",
+                    "major",
+                    Some("x-frame-options"),
+                    Some("DENY"),
+                    None,
+                    "x-frame-options is missing on cloudflare",
+                ),
+                fixture_diff(
+                    "header",
+                    "minor",
+                    Some("x-debug"),
+                    Some("a"),
+                    Some("<script>alert(1)</script>"),
+                    "x-debug differs",
+                ),
+            ],
+            (20.0, 25.0),
+        ),
+        fixture_case("checkout", "home", "differs", vec![home_diff], (30.0, 41.5)),
+        fixture_case(
+            "checkout",
+            "pay",
+            "differs",
+            vec![fixture_diff(
+                "status",
+                "critical",
+                None,
+                Some("200"),
+                Some("503"),
+                "status 200 on fastly, 503 on cloudflare",
+            )],
+            (15.0, 90.0),
+        ),
+        fixture_case("checkout", "same", "parity", vec![], (10.0, 11.0)),
+        fixture_case(
+            "api",
+            "price",
+            "differs",
+            vec![fixture_diff(
+                "body",
+                "major",
+                Some("/price"),
+                Some("10"),
+                Some("11"),
+                "value changed",
+            )],
+            (8.0, 9.0),
+        ),
+        fixture_case(
+            "api",
+            "etag",
+            "flaky",
+            vec![fixture_diff(
+                "header",
+                "info",
+                Some("etag"),
+                Some("\"abc\""),
+                Some("W/\"abc\""),
+                "cloudflare weakened the ETag (W/ prefix, same opaque value)",
+            )],
+            (7.0, 7.5),
+        ),
+        fixture_case("api", "health", "parity", vec![], (5.0, 6.0)),
+        error_case,
+        no_golden,
+    ];
+    let mut value = serde_json::json!({
+        "schema_version": 1,
+        "tool": {"name": "edgeparity", "version": "0.1.0"},
+        "environment": "staging",
+        "baseline": "fastly",
+        "config_digest": "sha256:00112233",
+        "shard": null,
+        "started_at": "2026-01-15T03:00:00Z",
+        "duration_ms": 3210,
+        "insecure": false,
+        "warnings": ["FINGERPRINT OFF: answers are not checked to come from `fastly`"],
+        "providers": [
+            {"name": "fastly", "kind": "fastly", "baseline": true, "resolutions": []},
+            {"name": "cloudflare", "kind": "cloudflare", "baseline": false, "resolutions": []}
+        ],
+        "cases": cases,
+        "summary": {"total": 0, "parity": 0, "differs": 0, "flaky": 0, "no-golden": 0, "error": 0}
+    });
+    let mut report: edgeparity::report::Report =
+        serde_json::from_value(value.take()).expect("fixture is a report");
+    report.summary = edgeparity::report::Report::summarize(&report.cases);
+    report.latency = edgeparity::report::latency(&report.cases, &report.providers);
+    report
+}
+
+// ---------------------------------------------------------------------------
+// Two servers with planted differences, and a project of twelve cases
+// ---------------------------------------------------------------------------
+
+/// A baseline-like (`candidate == false`, Fastly headers) or candidate-like
+/// (Cloudflare headers) server. `/same/*` answer alike; `/plant/*` differ.
+pub fn planted_handler(candidate: bool) -> Handler {
+    std::sync::Arc::new(move |req| {
+        let mut hs: Vec<(&str, String)> = if candidate {
+            vec![
+                ("cf-ray", "0123456789abcdef-TST".into()),
+                ("server", "cloudflare".into()),
+            ]
+        } else {
+            vec![
+                ("x-served-by", "cache-tst1-TST".into()),
+                ("x-cache", "MISS".into()),
+                ("via", "1.1 varnish".into()),
+            ]
+        };
+        let path = req.uri().path().to_string();
+        let (status, body): (u16, String) = match path.as_str() {
+            "/plant/status" => (if candidate { 503 } else { 200 }, "x".into()),
+            "/plant/header" => {
+                if !candidate {
+                    hs.push(("x-frame-options", "DENY".into()));
+                }
+                (200, "page".into())
+            }
+            "/plant/json" => {
+                hs.push(("content-type", "application/json".into()));
+                let price = if candidate { 11 } else { 10 };
+                (200, format!(r#"{{"id":42,"price":{price}}}"#))
+            }
+            "/plant/script" => {
+                hs.push(("content-type", "text/html".into()));
+                let extra = if candidate {
+                    format!("{INJECT_SCRIPT}\n{INJECT_IMG}\n")
+                } else {
+                    String::new()
+                };
+                (200, format!("<html>\n<p>hello</p>\n{extra}</html>\n"))
+            }
+            p if p.starts_with("/same/") => {
+                hs.push(("content-type", "text/plain".into()));
+                hs.push(("cache-control", "public, max-age=60".into()));
+                (200, format!("same answer for {p}\n"))
+            }
+            _ => (404, "not found".into()),
+        };
+        let refs: Vec<(&str, &str)> = hs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        response(status, &refs, full(body))
+    })
+}
+
+/// Servers on 127.0.0.2 (fastly) and 127.0.0.3 (cloudflare).
+pub fn planted_servers() -> Servers {
+    start(vec![
+        ("127.0.0.2", planted_handler(false)),
+        ("127.0.0.3", planted_handler(true)),
+    ])
+}
+
+/// Ids of the planted project's cases that differ.
+pub const PLANTED_DIFFERING: [&str; 4] = [
+    "planted::plant-header",
+    "planted::plant-json",
+    "planted::plant-script",
+    "planted::plant-status",
+];
+
+/// A project of twelve cases against `planted_servers`: eight at parity,
+/// four with planted differences.
+pub fn planted_project(port: u16) -> Project {
+    let p = Project::new();
+    p.write(
+        "parity.yaml",
+        "default_env: local\nenvironments:\n  local:\n    baseline: fastly\n    timeout_ms: 3000\n    connect_timeout_ms: 1000\n    providers:\n      fastly:\n        addrs: [\"127.0.0.2\"]\n      cloudflare:\n        addrs: [\"127.0.0.3\"]\n",
+    );
+    let mut suite = format!(
+        "base_url: http://www.example.test:{port}\ndefaults:\n  headers: {{User-Agent: edgeparity-test}}\ncases:\n"
+    );
+    for name in [
+        "same-a", "same-b", "same-c", "same-d", "same-e", "same-f", "same-g", "same-h",
+    ] {
+        suite.push_str(&format!("  - {{name: {name}, path: /same/{name}}}\n"));
+    }
+    for name in ["status", "header", "json", "script"] {
+        suite.push_str(&format!(
+            "  - {{name: plant-{name}, path: /plant/{name}}}\n"
+        ));
+    }
+    p.write("suites/planted.yaml", &suite);
+    p
+}

@@ -1,0 +1,392 @@
+//! The gate's allowlist: differences a team has accepted, each with a reason,
+//! an owner and an expiry date.
+//!
+//! This is the second and last place edgeparity parses YAML (the first,
+//! `suite`, holds every other parse). It lives apart only because `suite`
+//! was being reworked when the gate was built; the file is small and has one
+//! entry point, `parse`, so it can move into `suite` later without touching
+//! its callers. Like the suites, its keys are a contract:
+//!
+//! ```yaml
+//! allow:
+//!   - case: "checkout::*"      # glob over SUITE::CASE
+//!     kind: header             # optional: any kind when absent
+//!     field: x-frame-options   # optional (a glob; header names match in any case)
+//!     provider: cloudflare     # optional
+//!     reason: "set by the new WAF rule instead"
+//!     owner: net-team
+//!     expires: 2027-01-31
+//! ```
+//!
+//! Unknown keys are errors naming the file, the line and the key; `reason`,
+//! `owner` and `expires` are required. Nothing here panics on user input.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
+use serde::Deserialize;
+
+use crate::compare::{Difference, Kind};
+use crate::suite::Location;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AllowlistError {
+    #[error("{path}: cannot read the allowlist: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{at}: {message}")]
+    Yaml { at: Location, message: String },
+    #[error("{at}: key `{key}`: {message}")]
+    Invalid {
+        at: Location,
+        key: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    allow: Vec<EntryDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryDoc {
+    case: String,
+    #[serde(default)]
+    kind: Option<Kind>,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    reason: String,
+    owner: String,
+    expires: jiff::civil::Date,
+}
+
+/// One accepted difference (or family of them).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Glob over `SUITE::CASE`.
+    pub case: String,
+    pub kind: Option<Kind>,
+    /// Glob over the difference's field (header name, JSON Pointer, …).
+    pub field: Option<String>,
+    pub provider: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: jiff::civil::Date,
+    /// Where the entry starts in its file, for messages.
+    pub at: Location,
+    case_glob: GlobMatcher,
+    field_exact: Option<GlobMatcher>,
+    field_fold: Option<GlobMatcher>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    pub path: PathBuf,
+    pub entries: Vec<Entry>,
+}
+
+impl Allowlist {
+    /// An allowlist with no entries (the gate without `--allowlist`).
+    pub fn empty() -> Allowlist {
+        Allowlist {
+            path: PathBuf::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Allowlist, AllowlistError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AllowlistError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        parse(path, &text)
+    }
+}
+
+impl Entry {
+    /// Does this entry cover difference `d` of case `case_id`?
+    pub fn matches(&self, case_id: &str, d: &Difference) -> bool {
+        if !self.case_glob.is_match(case_id) {
+            return false;
+        }
+        if self.kind.is_some_and(|k| k != d.kind) {
+            return false;
+        }
+        if self.provider.as_ref().is_some_and(|p| *p != d.provider) {
+            return false;
+        }
+        // Header names are case-insensitive; JSON Pointers are not.
+        let field_glob = match d.kind {
+            Kind::Header | Kind::Vary | Kind::Cache => &self.field_fold,
+            Kind::Status | Kind::Body => &self.field_exact,
+        };
+        match (field_glob, &d.field) {
+            (None, _) => true,
+            (Some(g), Some(f)) => g.is_match(f),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Past its date: `expires` is the last day the entry holds.
+    pub fn expired(&self, today: jiff::civil::Date) -> bool {
+        self.expires < today
+    }
+}
+
+impl fmt::Display for Entry {
+    /// `checkout::* header x-frame-options on cloudflare`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.case)?;
+        if let Some(k) = self.kind {
+            write!(f, " {}", k.as_str())?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, " {field}")?;
+        }
+        if let Some(p) = &self.provider {
+            write!(f, " on {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parse an allowlist. `path` is used in messages only.
+pub fn parse(path: &Path, text: &str) -> Result<Allowlist, AllowlistError> {
+    let doc: FileDoc = serde_yaml::from_str(text).map_err(|e| yaml_error(path, e))?;
+    let lines = entry_lines(text);
+    let count = doc.allow.len();
+    let mut entries = Vec::with_capacity(count);
+    for (i, e) in doc.allow.into_iter().enumerate() {
+        // Lines are only trusted when the layout gave one per entry.
+        let line = (lines.len() == count).then(|| lines[i]);
+        let at = Location {
+            file: path.to_path_buf(),
+            line,
+            column: None,
+        };
+        let invalid = |key: &str, message: String| AllowlistError::Invalid {
+            at: at.clone(),
+            key: key.to_string(),
+            message,
+        };
+        for (key, value) in [
+            ("case", &e.case),
+            ("reason", &e.reason),
+            ("owner", &e.owner),
+        ] {
+            if value.trim().is_empty() {
+                return Err(invalid(key, "must not be empty".into()));
+            }
+        }
+        let glob = |pattern: &str, fold: bool| {
+            GlobBuilder::new(pattern)
+                .case_insensitive(fold)
+                .literal_separator(false)
+                .build()
+                .map(|g| g.compile_matcher())
+        };
+        let case_glob = glob(&e.case, false)
+            .map_err(|err| invalid("case", format!("not a valid glob: {err}")))?;
+        let (field_exact, field_fold) = match &e.field {
+            None => (None, None),
+            Some(f) => {
+                let bad =
+                    |err: globset::Error| invalid("field", format!("not a valid glob: {err}"));
+                (
+                    Some(glob(f, false).map_err(bad)?),
+                    Some(glob(f, true).map_err(bad)?),
+                )
+            }
+        };
+        entries.push(Entry {
+            case: e.case,
+            kind: e.kind,
+            field: e.field,
+            provider: e.provider,
+            reason: e.reason,
+            owner: e.owner,
+            expires: e.expires,
+            at,
+            case_glob,
+            field_exact,
+            field_fold,
+        });
+    }
+    Ok(Allowlist {
+        path: path.to_path_buf(),
+        entries,
+    })
+}
+
+/// serde_yaml's error as file:line:column, with a "did you mean" for an
+/// unknown key.
+fn yaml_error(path: &Path, e: serde_yaml::Error) -> AllowlistError {
+    let loc = e.location();
+    let at = Location {
+        file: path.to_path_buf(),
+        line: loc.as_ref().map(|l| l.line()),
+        column: loc.as_ref().map(|l| l.column()),
+    };
+    let raw = e.to_string();
+    let mut message = match raw.find(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw.clone(),
+    };
+    if let Some((unknown, expected)) = unknown_field(&message) {
+        let known: Vec<&str> = expected.iter().map(String::as_str).collect();
+        message.push_str(&crate::suite::hint(&unknown, &known));
+    }
+    AllowlistError::Yaml { at, message }
+}
+
+/// The unknown key and the expected ones from serde's "unknown field `x`,
+/// expected one of `a`, `b`".
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let start = message.find("unknown field `")? + "unknown field `".len();
+    let rest = &message[start..];
+    let end = rest.find('`')?;
+    let expected = rest[end..]
+        .split('`')
+        .skip(2)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    Some((rest[..end].to_string(), expected))
+}
+
+/// The 1-based line where each item of the block list under `allow:` starts
+/// (empty when the layout is not the plain block style).
+fn entry_lines(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut in_allow = false;
+    let mut indent: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let col = line.len() - content.len();
+        if !in_allow {
+            if col == 0 && content.starts_with("allow:") {
+                in_allow = true;
+            }
+            continue;
+        }
+        let is_item = content == "-" || content.starts_with("- ");
+        if col == 0 && !is_item {
+            break;
+        }
+        if is_item && indent.is_none_or(|n| n == col) {
+            indent = Some(col);
+            out.push(i + 1);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::severity::Severity;
+
+    fn diff(kind: Kind, field: Option<&str>, provider: &str) -> Difference {
+        Difference {
+            provider: provider.into(),
+            kind,
+            severity: Severity::Major,
+            field: field.map(str::to_string),
+            baseline: None,
+            candidate: None,
+            message: "m".into(),
+            diff: None,
+            context: None,
+        }
+    }
+
+    const GOOD: &str = "# accepted\nallow:\n  - case: \"checkout::*\"\n    kind: header\n    field: X-Frame-Options\n    provider: cloudflare\n    reason: set by the WAF\n    owner: net-team\n    expires: 2027-01-31\n\n  - case: \"api::price\"\n    field: /price\n    reason: rounding\n    owner: api-team\n    expires: 2026-06-30\n";
+
+    #[test]
+    fn parses_and_matches() {
+        let a = parse(Path::new("allow.yaml"), GOOD).unwrap();
+        assert_eq!(a.entries.len(), 2);
+        let e = &a.entries[0];
+        assert_eq!(e.at.to_string(), "allow.yaml:3");
+        assert_eq!(a.entries[1].at.to_string(), "allow.yaml:11");
+        assert_eq!(e.expires, jiff::civil::date(2027, 1, 31));
+        let xfo = diff(Kind::Header, Some("x-frame-options"), "cloudflare");
+        assert!(e.matches("checkout::cart", &xfo));
+        assert!(!e.matches("login::cart", &xfo));
+        assert!(!e.matches("checkout::cart", &diff(Kind::Body, None, "cloudflare")));
+        assert!(!e.matches(
+            "checkout::cart",
+            &diff(Kind::Header, Some("x-frame-options"), "akamai")
+        ));
+        let price = &a.entries[1];
+        assert!(price.matches("api::price", &diff(Kind::Body, Some("/price"), "any")));
+        assert!(!price.matches("api::price", &diff(Kind::Body, Some("/Price"), "any")));
+        assert!(!price.matches("api::price", &diff(Kind::Status, None, "any")));
+        assert_eq!(
+            e.to_string(),
+            "checkout::* header X-Frame-Options on cloudflare"
+        );
+        assert!(e.expired(jiff::civil::date(2027, 2, 1)));
+        assert!(!e.expired(jiff::civil::date(2027, 1, 31)));
+    }
+
+    #[test]
+    fn unknown_and_missing_keys_name_file_line_and_key() {
+        let text = "allow:\n  - case: a::b\n    reason: r\n    owner: o\n    expires: 2027-01-01\n    ownr: x\n";
+        let e = parse(Path::new("allow.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("allow.yaml:6:"), "{e}");
+        assert!(e.contains("unknown field `ownr`"), "{e}");
+        assert!(e.contains("did you mean `owner`?"), "{e}");
+        let text = "allow:\n  - case: a::b\n    reason: r\n    expires: 2027-01-01\n";
+        let e = parse(Path::new("allow.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("allow.yaml:2:") && e.contains("missing field `owner`"),
+            "{e}"
+        );
+        let text = "allow:\n  - case: a::b\n    kind: headr\n    reason: r\n    owner: o\n    expires: 2027-01-01\n";
+        let e = parse(Path::new("allow.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("allow.yaml:3:") && e.contains("headr"), "{e}");
+        let text = "allow:\n  - case: a::b\n    reason: r\n    owner: o\n    expires: 2027-02-30\n";
+        let e = parse(Path::new("allow.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("allow.yaml:5:"), "{e}");
+        let text =
+            "allow:\n  - case: \"a::[b\"\n    reason: r\n    owner: o\n    expires: 2027-02-03\n";
+        let e = parse(Path::new("allow.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("allow.yaml:2: key `case`: not a valid glob"),
+            "{e}"
+        );
+        let text =
+            "allow:\n  - case: a::b\n    reason: \" \"\n    owner: o\n    expires: 2027-02-03\n";
+        let e = parse(Path::new("allow.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "allow.yaml:2: key `reason`: must not be empty");
+        let e = parse(Path::new("allow.yaml"), "alow: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `allow`?"), "{e}");
+    }
+}

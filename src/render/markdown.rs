@@ -1,0 +1,242 @@
+//! `summary.md`: short enough for a CI step summary or a PR comment. Counts
+//! by verdict and severity, the most severe differing cases (at most
+//! `TOP`), what is new or fixed since the previous report, latency per
+//! suite and provider, and the run's warnings.
+//!
+//! Everything that came from a server or a suite is escaped, so a response
+//! cannot inject Markdown or HTML into a PR comment.
+
+use std::fmt::Write as _;
+
+use crate::core::Verdict;
+use crate::report::Report;
+
+/// Most cases listed under "Top differing cases" and in each change list.
+pub const TOP: usize = 10;
+/// Longest message quoted, in characters.
+const MAX_MESSAGE: usize = 140;
+
+/// Escape Markdown and HTML: backslash before ASCII punctuation that means
+/// something, newlines folded to spaces.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '+'
+            | '!' | '|' | '~' | '&' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn clip(s: &str) -> String {
+    if s.chars().count() <= MAX_MESSAGE {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(MAX_MESSAGE - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn render(report: &Report, previous: Option<&Report>) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let candidates = super::candidates(report).join(", ");
+    let _ = writeln!(
+        out,
+        "## edgeparity: {} — {} (baseline) vs {}\n",
+        escape(&report.environment),
+        escape(&report.baseline),
+        escape(&candidates)
+    );
+    let shard = report
+        .shard
+        .map(|sh| format!(", shard {sh}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "**{} cases**: {} parity · **{} differs** · {} flaky · {} no-golden · {} error  \n\
+         Started {}, took {:.1} s{shard}.\n",
+        s.total,
+        s.parity,
+        s.differs,
+        s.flaky,
+        s.no_golden,
+        s.error,
+        escape(&report.started_at),
+        report.duration_ms as f64 / 1000.0
+    );
+    for w in &report.warnings {
+        let _ = writeln!(out, "> **Warning:** {}  ", escape(w));
+    }
+    if !report.warnings.is_empty() {
+        out.push('\n');
+    }
+
+    let counts = super::severity_counts(report);
+    if counts.iter().any(|(_, d, _)| *d > 0) {
+        out.push_str("| Severity | Differences | Cases |\n|---|---:|---:|\n");
+        for (sev, diffs, cases) in counts {
+            let _ = writeln!(out, "| {} | {diffs} | {cases} |", sev.as_str());
+        }
+        out.push('\n');
+    }
+
+    let top = super::top_cases(report);
+    if !top.is_empty() {
+        out.push_str("### Top differing cases\n\n");
+        out.push_str("| Case | Verdict | Worst | Worst difference |\n|---|---|---|---|\n");
+        for c in top.iter().take(TOP) {
+            let worst = super::worst(c);
+            let first = c
+                .differences
+                .iter()
+                .find(|d| Some(d.severity) == worst)
+                .map(|d| {
+                    let field = d
+                        .field
+                        .as_deref()
+                        .map(|f| format!(" {f}"))
+                        .unwrap_or_default();
+                    format!(
+                        "\\[{}\\] {}{}: {}",
+                        escape(&d.provider),
+                        d.kind.as_str(),
+                        escape(&field),
+                        escape(&clip(&d.message))
+                    )
+                })
+                .or_else(|| c.error.as_deref().map(|e| escape(&clip(e))))
+                .unwrap_or_default();
+            let more = match c.differences.len() {
+                0 | 1 => String::new(),
+                n => format!(" (+{} more)", n - 1),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {first}{more} |",
+                escape(&c.id),
+                c.verdict.as_str(),
+                worst.map(|w| w.as_str()).unwrap_or("–"),
+            );
+        }
+        if top.len() > TOP {
+            let _ = writeln!(
+                out,
+                "\n…and {} more cases not at parity: see report.html.",
+                top.len() - TOP
+            );
+        }
+        out.push('\n');
+    }
+
+    if let Some(prev) = previous {
+        let ch = super::changes(report, prev);
+        out.push_str("### Since the previous run\n\n");
+        if ch.new.is_empty() && ch.fixed.is_empty() && ch.still.is_empty() {
+            out.push_str("Nothing differs now or before.\n");
+        }
+        let list = |items: Vec<String>| -> String {
+            let n = items.len();
+            let mut v: Vec<String> = items.into_iter().take(TOP).collect();
+            if n > TOP {
+                v.push(format!("…and {} more", n - TOP));
+            }
+            v.join(", ")
+        };
+        let label = |v: Verdict| {
+            if v == Verdict::Differs {
+                String::new()
+            } else {
+                format!(" ({})", v.as_str())
+            }
+        };
+        if !ch.new.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **Newly differing ({})**: {}",
+                ch.new.len(),
+                list(
+                    ch.new
+                        .iter()
+                        .map(|(id, v)| format!("{}{}", escape(id), label(*v)))
+                        .collect()
+                )
+            );
+        }
+        if !ch.fixed.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **Fixed ({})**: {}",
+                ch.fixed.len(),
+                list(ch.fixed.iter().map(|(id, _)| escape(id)).collect())
+            );
+        }
+        if !ch.still.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **Still differing ({})**: {}",
+                ch.still.len(),
+                list(
+                    ch.still
+                        .iter()
+                        .map(|(id, _, v)| format!("{}{}", escape(id), label(*v)))
+                        .collect()
+                )
+            );
+        }
+        if !ch.gone.is_empty() {
+            let _ = writeln!(
+                out,
+                "- No longer in the run ({}): {}",
+                ch.gone.len(),
+                list(ch.gone.iter().map(|id| escape(id)).collect())
+            );
+        }
+        out.push('\n');
+    }
+
+    if !report.latency.is_empty() {
+        out.push_str("### Latency (total time per response)\n\n");
+        out.push_str(
+            "| Suite | Provider | Requests | p50 | p95 | max | Failed cases |\n\
+             |---|---|---:|---:|---:|---:|---:|\n",
+        );
+        for l in &report.latency {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} of {} ({:.0}%) |",
+                escape(&l.suite),
+                escape(&l.provider),
+                l.requests,
+                super::ms(l.p50_ms),
+                super::ms(l.p95_ms),
+                super::ms(l.max_ms),
+                l.errors,
+                l.cases,
+                l.error_rate * 100.0
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markdown_and_html() {
+        assert_eq!(
+            escape("<script>a|b</script>\n[x](y)"),
+            "\\<script\\>a\\|b\\</script\\> \\[x\\]\\(y\\)"
+        );
+        assert_eq!(escape("planted::plant-json"), "planted::plant-json");
+    }
+}

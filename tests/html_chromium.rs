@@ -1,0 +1,264 @@
+//! report.html in a real browser: headless Chromium (Debian `chromium`).
+//! Hostile content from responses never runs, not even when escaping is
+//! bypassed (the CSP stops it); the filters follow the URL fragment; and a
+//! screenshot is produced. Chromium missing is a failure, never a skip.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const TITLE: &str = "<title>edgeparity · staging · fastly vs cloudflare</title>";
+
+fn chromium_path() -> &'static str {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: these tests need headless Chromium. \
+         Install it with `apt-get install chromium` (CI does); they are never skipped."
+    );
+    CHROMIUM
+}
+
+/// Run headless Chromium with a fresh profile; returns stdout. Killed after 90 s.
+fn chromium(extra: &[&str], url: &str) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut child = Command::new(chromium_path())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).expect("read chromium output");
+        s
+    });
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().expect("reader")
+}
+
+fn write_html(dir: &Path, html: &str) -> PathBuf {
+    let path = dir.join("report.html");
+    std::fs::write(&path, html).expect("write report.html");
+    path
+}
+
+fn url(path: &Path, fragment: &str) -> String {
+    format!("file://{}{fragment}", path.display())
+}
+
+fn dump(path: &Path, fragment: &str) -> String {
+    let dom = chromium(&["--dump-dom"], &url(path, fragment));
+    assert!(dom.contains("</html>"), "no DOM dumped: {dom}");
+    dom
+}
+
+/// (case id, verdict, suite, hidden) of every case row in a dumped DOM.
+fn rows(dom: &str) -> Vec<(String, String, String, bool)> {
+    let re = regex::Regex::new(
+        r#"(?s)<details class="case [^"]*" id="case-\d+" data-suite="([^"]*)" data-verdict="([^"]*)" data-severity="[^"]*"([^>]*)>.*?<span class="cid">([^<]*)</span>"#,
+    )
+    .unwrap();
+    re.captures_iter(dom)
+        .map(|c| {
+            (
+                c[4].to_string(),
+                c[2].to_string(),
+                c[1].to_string(),
+                c[3].contains("hidden"),
+            )
+        })
+        .collect()
+}
+
+fn visible(dom: &str) -> Vec<String> {
+    let mut v: Vec<String> = rows(dom)
+        .into_iter()
+        .filter(|r| !r.3)
+        .map(|r| r.0)
+        .collect();
+    v.sort();
+    v
+}
+
+fn assert_not_injected(dom: &str) {
+    assert!(
+        dom.contains(TITLE),
+        "title changed: {}",
+        &dom[..dom.len().min(2000)]
+    );
+    assert!(!dom.contains("pwned</title>") && !dom.contains("<title>pwned"));
+    assert!(!dom.contains("csp-bypass</title>") && !dom.contains("<title>csp"));
+    let injected = regex::Regex::new(r#"<img[^>]*id="injected""#).unwrap();
+    assert!(!injected.is_match(dom), "an injected element exists");
+    assert!(
+        !dom.contains("<script>document.title"),
+        "injected script element in the DOM"
+    );
+    // Our own script ran (under the CSP's hash): it rewrote the counter.
+    assert!(
+        dom.contains("cases shown</output>"),
+        "the report's script did not run"
+    );
+}
+
+#[test]
+fn injected_markup_never_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_html(
+        dir.path(),
+        &edgeparity::render::html::render(&fixture_report()),
+    );
+    let dom = dump(&path, "");
+    assert_not_injected(&dom);
+    // The payload is there, as text.
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "payload shown as text"
+    );
+    assert!(
+        dom.contains("&lt;img id=\"injected\" src=x onerror="),
+        "payload shown as text"
+    );
+    assert!(dom.contains("9 of 9 cases shown"));
+}
+
+#[test]
+fn csp_stops_a_script_that_escaping_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = edgeparity::render::html::render(&fixture_report());
+    // Simulate an escaping bug: raw markup straight into the page.
+    let hostile = "<main id=\"cases\">\n<script>document.title='csp-bypass'</script>\
+                   <img id=\"injected-raw\" src=x onerror=\"document.title='csp-img'\">\
+                   <div id=\"ran\" hidden></div><script>document.getElementById('ran').removeAttribute('hidden')</script>";
+    let broken = html.replacen("<main id=\"cases\">\n", hostile, 1);
+    assert_ne!(broken, html);
+    let path = write_html(dir.path(), &broken);
+    let dom = dump(&path, "");
+    assert!(
+        dom.contains(TITLE),
+        "a script ran despite the CSP: {}",
+        &dom[..dom.len().min(1500)]
+    );
+    assert!(
+        dom.contains("<div id=\"ran\" hidden=\"\"></div>"),
+        "an inline script ran despite the CSP"
+    );
+    assert!(
+        dom.contains("9 of 9 cases shown"),
+        "the report's own script must still run"
+    );
+}
+
+#[test]
+fn filters_follow_the_url_fragment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_html(
+        dir.path(),
+        &edgeparity::render::html::render(&fixture_report()),
+    );
+
+    let all = dump(&path, "");
+    assert_eq!(rows(&all).len(), 9);
+    assert_eq!(visible(&all).len(), 9, "everything shown by default");
+
+    let dom = dump(&path, "#verdict=differs");
+    assert_eq!(
+        visible(&dom),
+        [
+            "api::price",
+            "checkout::cart",
+            "checkout::home",
+            "checkout::pay"
+        ]
+    );
+    for (id, verdict, _, hidden) in rows(&dom) {
+        assert_eq!(hidden, verdict != "differs", "{id}");
+    }
+    assert!(dom.contains("4 of 9 cases shown"));
+
+    let dom = dump(&path, "#suite=api&severity=major,info");
+    assert_eq!(visible(&dom), ["api::etag", "api::price"]);
+
+    let dom = dump(&path, "#verdict=error,no-golden,parity&suite=api");
+    assert_eq!(visible(&dom), ["api::health", "api::legacy", "api::user"]);
+}
+
+#[test]
+fn a_screenshot_is_produced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_html(
+        dir.path(),
+        &edgeparity::render::html::render(&fixture_report()),
+    );
+    let shot = dir.path().join("report.png");
+    chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1400,1000",
+        ],
+        &url(&path, "#suite=checkout&severity=major"),
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    assert!(png.len() > 10 * 1024, "screenshot only {} bytes", png.len());
+    // For people to look at.
+    let _ = std::fs::write("/tmp/edgeparity-report.png", &png);
+}
+
+#[test]
+fn a_real_report_with_a_hostile_body_is_safe() {
+    let s = planted_servers();
+    let p = planted_project(s.port);
+    let out = edgeparity(&["run", "--jobs", "4"], p.dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = p.path("reports/latest/report.html");
+    let dom = dump(&path, "#verdict=differs");
+    assert!(
+        dom.contains("<title>edgeparity · local · fastly vs cloudflare</title>"),
+        "title changed"
+    );
+    assert!(!regex::Regex::new(r#"<img[^>]*id="injected""#)
+        .unwrap()
+        .is_match(&dom));
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "diff shown as text"
+    );
+    let mut shown = visible(&dom);
+    shown.sort();
+    assert_eq!(shown, PLANTED_DIFFERING);
+}

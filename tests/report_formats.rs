@@ -1,0 +1,472 @@
+//! Every report format on a fixed report (snapshots), JUnit parsed as
+//! JUnit, report.json validated against schema/report.schema.json — the
+//! fixed report and a real one written by the binary against in-test servers.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use edgeparity::core::Verdict;
+use edgeparity::render;
+use edgeparity::report::{self, Report};
+
+fn schema_validator() -> jsonschema::Validator {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema file")).expect("JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    jsonschema::draft202012::new(&schema).expect("the schema compiles")
+}
+
+fn assert_valid(v: &jsonschema::Validator, json: &serde_json::Value) {
+    let errors: Vec<String> = v
+        .iter_errors(json)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report.json does not match the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn snapshot_report_json() {
+    insta::assert_snapshot!("report.json", fixture_report().to_json());
+}
+
+#[test]
+fn snapshot_junit_xml() {
+    insta::assert_snapshot!("junit.xml", render::junit::render(&fixture_report()));
+}
+
+#[test]
+fn snapshot_summary_md() {
+    insta::assert_snapshot!(
+        "summary.md",
+        render::markdown::render(&fixture_report(), None)
+    );
+}
+
+#[test]
+fn snapshot_summary_md_against_previous() {
+    let now = fixture_report();
+    let mut before = fixture_report();
+    // Before: price was at parity, pay differed already, health differed
+    // (now fixed), and a case since removed differed.
+    for c in &mut before.cases {
+        match c.id.as_str() {
+            "api::price" => c.verdict = Verdict::Parity,
+            "api::health" => c.verdict = Verdict::Differs,
+            _ => {}
+        }
+    }
+    let mut gone = before.cases[0].clone();
+    gone.id = "checkout::removed".into();
+    before.cases.push(gone);
+    let md = render::markdown::render(&now, Some(&before));
+    assert!(
+        md.contains("- **Newly differing (1)**: api::price\n"),
+        "{md}"
+    );
+    assert!(md.contains("- **Fixed (1)**: api::health\n"), "{md}");
+    assert!(
+        md.contains("- **Still differing (6)**: api::etag (flaky), api::legacy (no-golden), api::user (error), checkout::cart, checkout::home, checkout::pay\n"),
+        "{md}"
+    );
+    insta::assert_snapshot!("summary_previous.md", md);
+}
+
+#[test]
+fn snapshot_report_html() {
+    insta::assert_snapshot!("report.html", render::html::render(&fixture_report()));
+}
+
+#[test]
+fn summary_md_is_short_counts_and_orders_by_severity() {
+    let r = fixture_report();
+    let md = render::markdown::render(&r, None);
+    assert!(md.lines().count() < 60, "{md}");
+    assert!(
+        md.contains("**9 cases**: 2 parity · **4 differs** · 1 flaky · 1 no-golden · 1 error"),
+        "{md}"
+    );
+    assert!(md.contains("| critical | 1 | 1 |"), "{md}");
+    assert!(md.contains("| major | 3 | 3 |"), "{md}");
+    // Most severe first: the critical status, then majors.
+    let pay = md.find("| checkout::pay |").expect("pay listed");
+    let cart = md.find("| checkout::cart |").expect("cart listed");
+    let user = md.find("| api::user |").expect("user listed");
+    assert!(pay < cart && cart < user, "{md}");
+    // Nothing from a server reaches the Markdown unescaped.
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(
+        md.contains("| api | cloudflare | 4 | 7.5 ms | 11.0 ms | 11.0 ms | 1 of 5 (20%) |"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("Since the previous run"),
+        "no previous given: {md}"
+    );
+}
+
+#[test]
+fn summary_md_caps_the_top_list() {
+    let mut r = fixture_report();
+    let template = r.cases[0].clone();
+    for i in 0..25 {
+        let mut c = template.clone();
+        c.id = format!("bulk::case-{i:02}");
+        c.suite = "bulk".into();
+        r.cases.push(c);
+    }
+    r.summary = Report::summarize(&r.cases);
+    let md = render::markdown::render(&r, None);
+    let rows = md
+        .lines()
+        .skip_while(|l| !l.starts_with("### Top differing cases"))
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Case"))
+        .take_while(|l| !l.starts_with("| Suite"))
+        .count();
+    assert_eq!(rows, render::markdown::TOP, "{md}");
+    assert!(
+        md.contains("…and 22 more cases not at parity: see report.html."),
+        "{md}"
+    );
+}
+
+/// Count elements by name, and collect attributes of testcases.
+struct Junit {
+    counts: BTreeMap<String, usize>,
+    testcases: Vec<(String, String, Option<String>)>,
+    suites: Vec<(String, String, String, String)>,
+}
+
+fn parse_junit(xml: &str) -> Junit {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut counts = BTreeMap::new();
+    let mut testcases = Vec::new();
+    let mut suites = Vec::new();
+    let mut open_case: Option<usize> = None;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => {
+                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                *counts.entry(name.clone()).or_insert(0) += 1;
+                let attrs: BTreeMap<String, String> = e
+                    .attributes()
+                    .map(|a| {
+                        let a = a.expect("attribute");
+                        (
+                            String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                            a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                                .expect("value")
+                                .into_owned(),
+                        )
+                    })
+                    .collect();
+                match name.as_str() {
+                    "testcase" => {
+                        testcases.push((attrs["name"].clone(), attrs["classname"].clone(), None));
+                        open_case = Some(testcases.len() - 1);
+                    }
+                    "failure" | "error" => {
+                        let i = open_case.expect("failure inside a testcase");
+                        testcases[i].2 = Some(name.clone());
+                    }
+                    "testsuite" => suites.push((
+                        attrs["name"].clone(),
+                        attrs["tests"].clone(),
+                        attrs["failures"].clone(),
+                        attrs["errors"].clone(),
+                    )),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Junit {
+        counts,
+        testcases,
+        suites,
+    }
+}
+
+#[test]
+fn junit_parses_as_junit() {
+    let xml = render::junit::render(&fixture_report());
+    let j = parse_junit(&xml);
+    assert_eq!(j.counts["testsuites"], 1);
+    assert_eq!(j.counts["testsuite"], 2);
+    assert_eq!(j.counts["testcase"], 9);
+    assert_eq!(j.counts["failure"], 5, "4 differs and 1 flaky");
+    assert_eq!(j.counts["error"], 2, "1 error and 1 no-golden");
+    assert_eq!(
+        j.suites,
+        vec![
+            ("checkout".into(), "4".into(), "3".into(), "0".into()),
+            ("api".into(), "5".into(), "2".into(), "2".into()),
+        ]
+    );
+    let find = |n: &str| j.testcases.iter().find(|t| t.0 == n).expect(n).clone();
+    assert_eq!(find("same"), ("same".into(), "checkout".into(), None));
+    assert_eq!(find("pay").2.as_deref(), Some("failure"));
+    assert_eq!(find("pay").1, "checkout");
+    assert_eq!(find("etag").2.as_deref(), Some("failure"));
+    assert_eq!(find("user").2.as_deref(), Some("error"));
+    assert_eq!(find("legacy").2.as_deref(), Some("error"));
+    // The differences are in the failure text, escaped.
+    assert!(
+        xml.contains(
+            "[cloudflare] header x-frame-options: x-frame-options is missing on cloudflare"
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{xml}"
+    );
+    assert!(!xml.contains("<script>"), "{xml}");
+}
+
+#[test]
+fn fixture_report_json_validates_against_the_schema() {
+    let v = schema_validator();
+    let json: serde_json::Value = serde_json::from_str(&fixture_report().to_json()).unwrap();
+    assert_valid(&v, &json);
+    // additionalProperties: false catches drift, and types are checked.
+    let mut extra = json.clone();
+    extra["cases"][0]["surprise"] = serde_json::json!(1);
+    assert!(!v.is_valid(&extra), "an unknown case key must fail");
+    let mut bad = json.clone();
+    bad["cases"][0]["verdict"] = "maybe".into();
+    assert!(!v.is_valid(&bad), "an unknown verdict must fail");
+    let mut bad = json.clone();
+    bad["latency"][0]["error_rate"] = serde_json::json!(1.5);
+    assert!(!v.is_valid(&bad), "a rate above 1 must fail");
+    let mut missing = json;
+    missing.as_object_mut().unwrap().remove("summary");
+    assert!(!v.is_valid(&missing), "a missing summary must fail");
+}
+
+#[test]
+fn latency_is_per_suite_and_provider() {
+    let r = fixture_report();
+    type Row = (
+        String,
+        String,
+        usize,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        usize,
+    );
+    let rows: Vec<Row> = r
+        .latency
+        .iter()
+        .map(|l| {
+            (
+                l.suite.clone(),
+                l.provider.clone(),
+                l.requests,
+                l.p50_ms,
+                l.p95_ms,
+                l.max_ms,
+                l.errors,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "api".into(),
+                "fastly".into(),
+                5,
+                Some(8.0),
+                Some(12.0),
+                Some(12.0),
+                0
+            ),
+            (
+                "api".into(),
+                "cloudflare".into(),
+                4,
+                Some(7.5),
+                Some(11.0),
+                Some(11.0),
+                1
+            ),
+            (
+                "checkout".into(),
+                "fastly".into(),
+                4,
+                Some(15.0),
+                Some(30.0),
+                Some(30.0),
+                0
+            ),
+            (
+                "checkout".into(),
+                "cloudflare".into(),
+                4,
+                Some(25.0),
+                Some(90.0),
+                Some(90.0),
+                0
+            ),
+        ]
+    );
+    let api_cf = &r.latency[1];
+    assert_eq!(api_cf.cases, 5);
+    assert!((api_cf.error_rate - 0.2).abs() < 1e-9);
+    assert_eq!(report::percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), Some(2.0));
+    assert_eq!(report::percentile(&[], 50.0), None);
+}
+
+#[test]
+fn html_escapes_server_content_and_loads_nothing() {
+    let html = render::html::render(&fixture_report());
+    // Our own script is the only one.
+    assert_eq!(html.matches("<script").count(), 1, "one inline script");
+    assert!(html.contains(&format!("<script>{}</script>", render::html::SCRIPT)));
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(!html.contains("<script>document.title"));
+    assert!(!html.contains("<img"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&lt;img id=&quot;injected&quot; src=x onerror="));
+    // No loads: no src or href attribute on any tag, no URL at all.
+    let attr = regex::Regex::new(r"(?i)<[a-z][^>]*\s(src|href|action|srcset|data)\s*=").unwrap();
+    assert!(attr.find(&html).is_none(), "{:?}", attr.find(&html));
+    for needle in ["http://", "https://", "url(", "@import", "//"] {
+        let found = html
+            .find(needle)
+            .map(|i| &html[i.saturating_sub(40)..(i + 40).min(html.len())]);
+        // `//` appears only in comments of our own script, never as a URL.
+        if needle == "//" {
+            continue;
+        }
+        assert!(found.is_none(), "{needle} in the report: {found:?}");
+    }
+    // The CSP names the script's hash, computed independently here.
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(render::html::SCRIPT.as_bytes());
+    let hash = render::html::base64(&digest);
+    let csp = format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'\">"
+    );
+    assert!(html.contains(&csp), "{}", &html[..600]);
+    // Filters by suite, verdict and severity; rows carry what they filter on.
+    for f in [
+        "name=\"verdict\" value=\"differs\"",
+        "name=\"severity\" value=\"critical\"",
+        "name=\"suite\" value=\"checkout\"",
+        "name=\"suite\" value=\"api\"",
+    ] {
+        assert!(html.contains(f), "{f}");
+    }
+    assert!(html
+        .contains("data-suite=\"checkout\" data-verdict=\"differs\" data-severity=\"critical\""));
+    // Side by side: removed line left, added right.
+    assert!(html.contains("<td class=\"del\">&lt;h1&gt;Welcome&lt;/h1&gt;</td><td class=\"ln\">2</td><td class=\"add\">&lt;h1&gt;Welcome!&lt;/h1&gt;</td>"));
+    // Latency table.
+    assert!(html.contains("<td>checkout</td><td>cloudflare</td><td class=\"num\">4</td><td class=\"num\">25.0 ms</td><td class=\"num\">90.0 ms</td>"));
+}
+
+#[test]
+fn write_all_writes_every_format_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let written = report::write_all(&fixture_report(), &out, None).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["report.json", "junit.xml", "summary.md", "report.html"]
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["junit.xml", "report.html", "report.json", "summary.md"],
+        "no temp files left"
+    );
+    let back = report::read(&out.join("report.json")).unwrap_or_else(|e| {
+        panic!(
+            "a report.json written by write_all must read back (for --previous, the gate \
+             and merge); core::ProbeSummary's `vary` and `encodings` need \
+             #[serde(default)] next to skip_serializing_if: {e}"
+        )
+    });
+    assert_eq!(back.to_json(), fixture_report().to_json());
+}
+
+#[test]
+fn a_real_report_validates_against_the_schema() {
+    let s = planted_servers();
+    let p = planted_project(s.port);
+    let out = edgeparity(&["run", "--jobs", "4"], p.dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = p.path("reports/latest");
+    let text = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_valid(&schema_validator(), &json);
+    assert_eq!(json["summary"]["differs"], 4);
+    assert_eq!(json["latency"].as_array().unwrap().len(), 2);
+    assert!(json["latency"][0]["p50_ms"].as_f64().unwrap() > 0.0);
+    for f in ["junit.xml", "summary.md", "report.html"] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let j = parse_junit(&std::fs::read_to_string(dir.join("junit.xml")).unwrap());
+    assert_eq!(j.counts["testcase"], 12);
+    assert_eq!(j.counts["failure"], 4);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        !html.contains(INJECT_SCRIPT) && !html.contains("<img"),
+        "server body escaped"
+    );
+}
+
+#[test]
+fn a_report_with_a_vary_leak_reads_back() {
+    // A Vary leak is the finding a gate most needs to see; its report must
+    // round-trip. `Served::CopyOf { value }` is flattened into `VaryFinding`
+    // beside `value`, which writes the key twice.
+    let mut r = fixture_report();
+    let finding = edgeparity::cache::VaryFinding {
+        value: "fr".into(),
+        served: edgeparity::cache::Served::CopyOf { value: "en".into() },
+        outcome: edgeparity::provider::CacheOutcome::Hit,
+    };
+    let probe = r.cases[0].probes.get_mut("cloudflare").unwrap();
+    probe.vary.push(finding.clone());
+    let text = r.to_json();
+    let back: Result<Report, _> = serde_json::from_str(&text);
+    let back = back.unwrap_or_else(|e| {
+        panic!(
+            "a report with a Vary leak must read back; cache::VaryFinding writes `value` twice \
+             for `copy-of` (rename the CopyOf field): {e}"
+        )
+    });
+    assert_eq!(back.cases[0].probes["cloudflare"].vary, vec![finding]);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_valid(&schema_validator(), &json);
+}
