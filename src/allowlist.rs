@@ -1,11 +1,10 @@
 //! The gate's allowlist: differences a team has accepted, each with a reason,
 //! an owner and an expiry date.
 //!
-//! This is the second and last place edgeparity parses YAML (the first,
-//! `suite`, holds every other parse). It lives apart only because `suite`
-//! was being reworked when the gate was built; the file is small and has one
-//! entry point, `parse`, so it can move into `suite` later without touching
-//! its callers. Like the suites, its keys are a contract:
+//! The YAML itself is parsed by `suite::parse_yaml_file` (every YAML parse
+//! goes through `suite`, so the archived serde_yaml can be replaced in one
+//! place); this module validates and matches. Like the suites, its keys are
+//! a contract:
 //!
 //! ```yaml
 //! allow:
@@ -161,7 +160,17 @@ impl fmt::Display for Entry {
 
 /// Parse an allowlist. `path` is used in messages only.
 pub fn parse(path: &Path, text: &str) -> Result<Allowlist, AllowlistError> {
-    let doc: FileDoc = serde_yaml::from_str(text).map_err(|e| yaml_error(path, e))?;
+    let doc: FileDoc = crate::suite::parse_yaml_file(path, text).map_err(|e| match e {
+        crate::suite::SuiteError::Yaml { at, message } => AllowlistError::Yaml { at, message },
+        other => AllowlistError::Yaml {
+            at: Location {
+                file: path.to_path_buf(),
+                line: None,
+                column: None,
+            },
+            message: other.to_string(),
+        },
+    })?;
     let lines = entry_lines(text);
     let count = doc.allow.len();
     let mut entries = Vec::with_capacity(count);
@@ -225,42 +234,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Allowlist, AllowlistError> {
         path: path.to_path_buf(),
         entries,
     })
-}
-
-/// serde_yaml's error as file:line:column, with a "did you mean" for an
-/// unknown key.
-fn yaml_error(path: &Path, e: serde_yaml::Error) -> AllowlistError {
-    let loc = e.location();
-    let at = Location {
-        file: path.to_path_buf(),
-        line: loc.as_ref().map(|l| l.line()),
-        column: loc.as_ref().map(|l| l.column()),
-    };
-    let raw = e.to_string();
-    let mut message = match raw.find(" at line ") {
-        Some(i) => raw[..i].to_string(),
-        None => raw.clone(),
-    };
-    if let Some((unknown, expected)) = unknown_field(&message) {
-        let known: Vec<&str> = expected.iter().map(String::as_str).collect();
-        message.push_str(&crate::suite::hint(&unknown, &known));
-    }
-    AllowlistError::Yaml { at, message }
-}
-
-/// The unknown key and the expected ones from serde's "unknown field `x`,
-/// expected one of `a`, `b`".
-fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let start = message.find("unknown field `")? + "unknown field `".len();
-    let rest = &message[start..];
-    let end = rest.find('`')?;
-    let expected = rest[end..]
-        .split('`')
-        .skip(2)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
-    Some((rest[..end].to_string(), expected))
 }
 
 /// The 1-based line where each item of the block list under `allow:` starts

@@ -1273,6 +1273,12 @@ pub fn parse_golden(path: &Path, text: &str) -> Result<crate::golden::GoldenFile
     parse_yaml(path, text)
 }
 
+/// Parse any YAML document of the project (the allowlist) into `T`, with the
+/// same file:line:column errors and "did you mean" hints as suites.
+pub fn parse_yaml_file<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, SuiteError> {
+    parse_yaml(path, text)
+}
+
 /// Serialise a value as YAML (golden files).
 pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_yaml::to_string(value).map_err(|e| e.to_string())
