@@ -134,9 +134,12 @@ pub fn age_diffs(
 ) -> Vec<Difference> {
     let mut out = Vec::new();
     for (i, ((br, _), (cr, _))) in b.iter().zip(c.iter()).enumerate() {
+        // Age 0 and no Age say the same thing: only a real age counts.
+        let meaningful = |a: Option<u64>| a.map(|a| a > AGE_TOLERANCE_S).unwrap_or(false);
         if br.outcome == CacheOutcome::Hit
             && cr.outcome == CacheOutcome::Hit
             && br.age.is_some() != cr.age.is_some()
+            && (meaningful(br.age) || meaningful(cr.age))
         {
             out.push(diff(
                 provider,
@@ -423,13 +426,19 @@ mod tests {
 
     #[test]
     fn age_counts_only_past_tolerance() {
-        let b = [
-            (reading(Miss, None), Some(60)),
-            (reading(Hit, Some(1)), Some(60)),
-        ];
         let c = [
             (reading(Miss, None), Some(60)),
             (reading(Hit, None), Some(60)),
+        ];
+        // Age 0 on one side and no Age on the other say the same thing.
+        let b0 = [
+            (reading(Miss, None), Some(60)),
+            (reading(Hit, Some(0)), Some(60)),
+        ];
+        assert!(age_diffs("fastly", &b0, "cloudflare", &c).is_empty());
+        let b = [
+            (reading(Miss, None), Some(60)),
+            (reading(Hit, Some(30)), Some(60)),
         ];
         let d = age_diffs("fastly", &b, "cloudflare", &c);
         assert_eq!(d.len(), 1);

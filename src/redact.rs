@@ -62,9 +62,12 @@ impl Redactor {
 
     pub fn redact_result(&self, r: &mut CaseResult) {
         for d in &mut r.differences {
-            let header = matches!(d.kind, crate::compare::Kind::Header)
-                .then(|| d.field.clone())
-                .flatten();
+            // Header values, and any difference about a credential header
+            // (a Set-Cookie served on a cache hit is a `cache` difference).
+            let header = d.field.clone().filter(|f| {
+                matches!(d.kind, crate::compare::Kind::Header)
+                    || provider::SECRET_HEADERS.contains(&f.as_str())
+            });
             let fix = |v: &mut Option<String>| {
                 if let Some(s) = v.as_mut() {
                     *s = match &header {

@@ -200,8 +200,13 @@ pub fn render_case(c: &CaseResult, baseline: &str) -> String {
             .as_deref()
             .map(|f| format!(" {f}"))
             .unwrap_or_default();
+        let context = d
+            .context
+            .as_deref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "  [{}] {}{field}: {}\n",
+            "  [{}] {}{field}{context}: {}\n",
             d.provider,
             d.kind.as_str(),
             d.message

@@ -120,6 +120,10 @@ fn run(p: &Project, args: &[&str], envs: &[(&str, &str)]) -> (i32, String, serde
     cmd.args(args)
         .current_dir(p.dir.path())
         .env_remove("PARITY_UPDATE")
+        .env_remove("PARITY_ENV")
+        .env_remove("PARITY_CONFIG")
+        .env_remove("PARITY_BASELINE")
+        .env_remove("PARITY_GOLDEN_DIR")
         .env_remove("CI");
     for (k, v) in envs {
         cmd.env(k, v);

@@ -1,1 +1,508 @@
-fn main() {}
+//! `edgeparity-origin`: the origin server behind the local testbed's CDN
+//! stand-ins (see `testbed/README.md`).
+//!
+//! Plain HTTP/1.1. Every answer is deterministic except the fields named
+//! volatile below. It never compresses. Query strings are ignored for routing
+//! (the tool appends `?edgeparity=<id>` to bust caches).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use clap::Parser;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(about = "Deterministic origin for the edgeparity testbed")]
+struct Args {
+    /// Address to listen on, e.g. 127.0.0.4:18080 (repeatable).
+    #[arg(long, required = true)]
+    listen: Vec<SocketAddr>,
+}
+
+const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 03:04:05 GMT";
+const STATIC_CC: &str = "public, max-age=3600";
+const NO_STORE: &str = "no-store";
+const HTML: &str = "text/html; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// `/flaky` answers alternate per request that came through the Cloudflare stand-in.
+static FLAKY: AtomicU64 = AtomicU64::new(0);
+/// Mixed into volatile random values.
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Fixed bodies, built once.
+struct Assets {
+    app_js: Bytes,
+    style_css: Bytes,
+    logo_png: Bytes,
+    big_txt: Bytes,
+    blob: Bytes,
+    blob_etag: String,
+}
+
+fn assets() -> &'static Assets {
+    static ASSETS: OnceLock<Assets> = OnceLock::new();
+    ASSETS.get_or_init(|| {
+        let mut js =
+            String::from("// edgeparity example application (fixed content)\n'use strict';\n\n");
+        for i in 0..60u32 {
+            js.push_str(&format!(
+                "export function step{i:02}(x) {{\n  return (x * {} + {}) % 65521;\n}}\n\n",
+                i * 31 + 7,
+                i * 17 + 3
+            ));
+        }
+        let mut css = String::from("/* edgeparity example stylesheet (fixed content) */\n");
+        for i in 0..52u32 {
+            css.push_str(&format!(
+                ".c{i:02} {{ margin: {i}px; color: #{:06x}; }}\n",
+                i * 0x030507
+            ));
+        }
+        let mut txt = String::new();
+        for i in 1..=360u32 {
+            txt.push_str(&format!(
+                "line {i:04}: the quick brown fox jumps over the lazy dog\n"
+            ));
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(pseudo_random(0x0123_4567_89ab_cdef, 312));
+        let blob = pseudo_random(0x9e37_79b9_7f4a_7c15, 2 * 1024 * 1024);
+        let blob_etag = format!("\"blob-{}\"", &hex::encode(Sha256::digest(&blob))[..16]);
+        Assets {
+            app_js: js.into(),
+            style_css: css.into(),
+            logo_png: png.into(),
+            big_txt: txt.into(),
+            blob: blob.into(),
+            blob_etag,
+        }
+    })
+}
+
+/// Deterministic bytes from a xorshift64 generator.
+fn pseudo_random(mut state: u64, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Volatile: 32 random-looking hex digits.
+fn random_hex() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let digest = Sha256::digest(format!("{nanos}-{seq}-{}", std::process::id()));
+    hex::encode(&digest[..16])
+}
+
+fn unix_ms() -> u64 {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Volatile: now as RFC 3339 UTC with milliseconds.
+fn rfc3339_now() -> String {
+    let ms = unix_ms();
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{millis:03}Z")
+}
+
+/// One answer, before it becomes a hyper response.
+struct Reply {
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: Bytes,
+}
+
+impl Reply {
+    fn new(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Self {
+        Reply {
+            status,
+            headers: vec![("content-type", content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    fn ok(content_type: &str, body: impl Into<Bytes>) -> Self {
+        Self::new(StatusCode::OK, content_type, body)
+    }
+
+    fn text(status: StatusCode, body: impl Into<String>) -> Self {
+        Self::new(status, TEXT, body.into())
+    }
+
+    fn json(value: serde_json::Value) -> Self {
+        Self::ok(JSON, value.to_string()).with("cache-control", NO_STORE)
+    }
+
+    fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// A cacheable static asset with a strong ETag and a fixed Last-Modified.
+    fn asset(content_type: &str, body: Bytes, etag: &str) -> Self {
+        Self::ok(content_type, body)
+            .with("cache-control", STATIC_CC)
+            .with("etag", etag)
+            .with("last-modified", LAST_MODIFIED)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// 304 when the request's If-None-Match names this answer's ETag (weak
+    /// comparison) or, without If-None-Match, its If-Modified-Since is exactly
+    /// this answer's Last-Modified (nginx's `if_modified_since exact`).
+    fn conditional(self, req: &HeaderMap) -> Self {
+        let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
+        let not_modified = match (req.get(header::IF_NONE_MATCH), self.header("etag")) {
+            (Some(inm), Some(etag)) => inm.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim() == "*" || strip(t) == strip(etag))
+            }),
+            (Some(_), None) => false,
+            (None, _) => self
+                .header("last-modified")
+                .is_some_and(|lm| header_str(req, "if-modified-since") == lm),
+        };
+        if self.status != StatusCode::OK || !not_modified {
+            return self;
+        }
+        let keep = ["etag", "cache-control", "last-modified", "vary"];
+        let headers = self
+            .headers
+            .into_iter()
+            .filter(|(n, _)| keep.contains(n))
+            .collect();
+        Reply {
+            status: StatusCode::NOT_MODIFIED,
+            headers,
+            body: Bytes::new(),
+        }
+    }
+
+    fn into_response(self) -> Response<Full<Bytes>> {
+        let mut resp = Response::new(Full::new(self.body));
+        *resp.status_mut() = self.status;
+        let h = resp.headers_mut();
+        h.insert(
+            header::SERVER,
+            HeaderValue::from_static("edgeparity-origin"),
+        );
+        for (name, value) in self.headers {
+            match HeaderValue::from_str(&value) {
+                Ok(v) => {
+                    h.append(name, v);
+                }
+                Err(_) => eprintln!("edgeparity-origin: dropped unencodable {name} header"),
+            }
+        }
+        resp
+    }
+}
+
+/// The value of query parameter `key`, if any.
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+fn home() -> Reply {
+    let body = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        <title>www.example.test</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n</head>\n<body>\n\
+        <h1>www.example.test</h1>\n<p>Served by edgeparity-origin behind two CDN stand-ins: \
+        Varnish for Fastly and nginx for Cloudflare. The same page must reach the client \
+        through both edges.</p>\n<ul>\n<li><a href=\"/static/app.js\">app.js</a></li>\n\
+        <li><a href=\"/vary/leak/lang.html\">a page per language</a></li>\n\
+        <li><a href=\"/api/item?id=42\">an API item</a></li>\n</ul>\n\
+        <script src=\"/static/app.js\"></script>\n</body>\n</html>\n";
+    Reply::ok(HTML, body)
+        .with("cache-control", "public, max-age=300")
+        .with("etag", "\"home-v1\"")
+}
+
+/// `/vary/*/lang.html`: the body follows the first Accept-Language tag.
+fn language_page(headers: &HeaderMap) -> Reply {
+    let first = header_str(headers, "accept-language")
+        .split(',')
+        .next()
+        .unwrap_or("");
+    let primary = first
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .split('-')
+        .next()
+        .unwrap_or("");
+    let (lang, greeting) = match primary.to_ascii_lowercase().as_str() {
+        "fr" => ("fr", "Bonjour"),
+        "ja" => ("ja", "こんにちは"),
+        _ => ("en", "Hello"),
+    };
+    let body = format!(
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{greeting}</title></head>\n\
+         <body>\n<h1>{greeting}</h1>\n<p lang=\"{lang}\">This page is chosen by the Accept-Language request header. \
+         A cache that ignores Vary serves one language to everyone.</p>\n</body>\n</html>\n"
+    );
+    Reply::ok(HTML, body)
+        .with("cache-control", "public, max-age=300")
+        .with("vary", "Accept-Language")
+        .with("content-language", lang)
+}
+
+fn get(path: &str, query: &str, headers: &HeaderMap) -> Reply {
+    let a = assets();
+    match path {
+        "/" | "/index.html" => home(),
+        "/static/app.js" => Reply::asset(
+            "application/javascript; charset=utf-8",
+            a.app_js.clone(),
+            "\"app-js-v1\"",
+        ),
+        "/static/style.css" => Reply::asset(
+            "text/css; charset=utf-8",
+            a.style_css.clone(),
+            "\"style-css-v1\"",
+        ),
+        "/static/logo.png" => Reply::asset("image/png", a.logo_png.clone(), "\"logo-png-v1\""),
+        "/text/big.txt" => Reply::asset(TEXT, a.big_txt.clone(), "\"big-txt-v1\""),
+        "/binary/blob.bin" => {
+            Reply::asset("application/octet-stream", a.blob.clone(), &a.blob_etag)
+        }
+        "/etag/strong.css" => Reply::asset(
+            "text/css; charset=utf-8",
+            Bytes::from_static(b"/* strong etag */\n.strong { font-weight: bold; }\n"),
+            "\"etag-v1\"",
+        ),
+        "/etag/weak.css" => Reply::asset(
+            "text/css; charset=utf-8",
+            Bytes::from_static(b"/* weak etag */\n.weak { font-style: italic; }\n"),
+            "W/\"etag-v1\"",
+        ),
+        // Not a valid entity-tag (no quotes): Cloudflare drops such ETags.
+        "/etag/unquoted.css" => Reply::asset(
+            "text/css; charset=utf-8",
+            Bytes::from_static(b"/* unquoted etag */\n.unquoted { color: red; }\n"),
+            "etag-v1",
+        ),
+        "/static/private.js" => Reply::ok(
+            "application/javascript; charset=utf-8",
+            "// per-user script: never cached by a shared cache\nexport const user = 'private';\n",
+        )
+        .with("cache-control", "private, max-age=60"),
+        "/api/item" => match query_param(query, "id").map(str::parse::<u64>) {
+            Some(Ok(id)) => Reply::json(serde_json::json!({
+                "id": id,
+                "name": format!("item-{id}"),
+                "price": ((id % 100_000) * 7919 % 100_000) as f64 / 100.0,
+                "request_id": random_hex(),
+                "generated_at": rfc3339_now(),
+            }))
+            .with("x-request-id", random_hex()),
+            _ => Reply::json(serde_json::json!({"error": "id must be a non-negative integer"}))
+                .status(StatusCode::BAD_REQUEST),
+        },
+        "/api/volatile" => Reply::json(serde_json::json!({
+            "service": "edgeparity-origin",
+            "stable": "this field never changes",
+            "trace": random_hex(),
+            "ts": unix_ms(),
+        }))
+        .with("x-trace-id", random_hex()),
+        "/vary/leak/lang.html" | "/vary/honoured/lang.html" => language_page(headers),
+        "/cookie/session.html" => Reply::ok(
+            HTML,
+            "<!doctype html>\n<p>A page that sets a session cookie.</p>\n",
+        )
+        .with("cache-control", "public, max-age=60")
+        .with(
+            "set-cookie",
+            format!("session={}; Path=/; HttpOnly", random_hex()),
+        ),
+        "/redirect" => Reply::text(StatusCode::MOVED_PERMANENTLY, "moved to /\n")
+            .with("location", "/")
+            .with("cache-control", "max-age=60"),
+        "/redirect-temp" => Reply::text(StatusCode::FOUND, "found at /index.html\n")
+            .with("location", "/index.html")
+            .with("cache-control", "max-age=60"),
+        "/flaky" => {
+            let body = if header_str(headers, "x-edge").eq_ignore_ascii_case("cloudflare")
+                && FLAKY.fetch_add(1, Ordering::Relaxed) % 2 == 1
+            {
+                "B\n"
+            } else {
+                "A\n"
+            };
+            Reply::text(StatusCode::OK, body).with("cache-control", NO_STORE)
+        }
+        "/headers" => {
+            let mut map = serde_json::Map::new();
+            for (name, value) in headers {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                match map.get_mut(name.as_str()) {
+                    Some(serde_json::Value::String(prev)) => *prev = format!("{prev}, {value}"),
+                    _ => {
+                        map.insert(name.as_str().to_string(), value.into());
+                    }
+                }
+            }
+            Reply::json(serde_json::Value::Object(map))
+        }
+        _ => match path.strip_prefix("/status/").map(str::parse::<u16>) {
+            Some(Ok(code @ 200..=599)) if code != 304 => match StatusCode::from_u16(code) {
+                Ok(s @ StatusCode::NO_CONTENT) => Reply {
+                    status: s,
+                    headers: Vec::new(),
+                    body: Bytes::new(),
+                },
+                Ok(s) => Reply::text(s, format!("status {code}\n")),
+                Err(_) => Reply::text(StatusCode::NOT_FOUND, "not found\n"),
+            },
+            _ => Reply::text(StatusCode::NOT_FOUND, "not found\n"),
+        },
+    }
+}
+
+async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let method = req.method().clone();
+    let reply = match (&method, path.as_str()) {
+        (&Method::POST, "/login") => match Limited::new(req.into_body(), 1 << 20).collect().await {
+            Ok(body) => {
+                let mut out = b"ok ".to_vec();
+                out.extend_from_slice(&body.to_bytes());
+                Reply::ok(TEXT, out).with("cache-control", NO_STORE)
+            }
+            Err(e) => Reply::text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {e}\n"),
+            ),
+        },
+        (_, "/login") => {
+            Reply::text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n").with("allow", "POST")
+        }
+        (&Method::GET | &Method::HEAD, _) => {
+            get(&path, &query, req.headers()).conditional(req.headers())
+        }
+        _ => Reply::text(StatusCode::METHOD_NOT_ALLOWED, "use GET or HEAD\n")
+            .with("allow", "GET, HEAD"),
+    };
+    Ok(reply.into_response())
+}
+
+async fn serve(listener: TcpListener) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                eprintln!("edgeparity-origin: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        tokio::spawn(async move {
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .serve_connection(TokioIo::new(stream), service_fn(handle));
+            // A client that goes away mid-request is not an origin error.
+            let _ = conn.await;
+        });
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    assets();
+    let mut listeners = Vec::new();
+    for addr in &args.listen {
+        match TcpListener::bind(addr).await {
+            Ok(l) => listeners.push(l),
+            Err(e) => {
+                eprintln!("edgeparity-origin: cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    for l in listeners {
+        tokio::spawn(serve(l));
+    }
+    let addrs: Vec<String> = args.listen.iter().map(ToString::to_string).collect();
+    eprintln!("edgeparity-origin: listening on {}", addrs.join(", "));
+    shutdown_signal().await;
+    eprintln!("edgeparity-origin: stopping");
+    ExitCode::SUCCESS
+}
