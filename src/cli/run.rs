@@ -177,7 +177,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         println!("report: {}", p.display());
     }
     let code = exit::for_summary(&report.summary);
-    if args.gate.gate {
+    if args.gate.gate || args.gate.allowlist.is_some() {
         return super::gate::apply(&report, &args.gate);
     }
     Ok(code)
