@@ -222,21 +222,25 @@ fn entry_line(e: &Entry) -> String {
 
 /// What the gate prints: what blocked, which entries were used, expired
 /// and stale, the unverified cases, and the verdict line last.
+/// `CASE  [provider] kind field severity: message`, as the gate prints it.
+fn finding_line(f: &Finding) -> String {
+    let d = &f.difference;
+    format!(
+        "{}  [{}] {} {} {}: {}",
+        f.case,
+        d.provider,
+        d.kind.as_str(),
+        field(d),
+        d.severity.as_str(),
+        d.message
+    )
+}
+
 pub fn render(outcome: &Outcome, allow: &Allowlist) -> String {
     let mut out = String::new();
     let p = &outcome.policy;
     for f in &outcome.blocking {
-        let d = &f.difference;
-        let _ = writeln!(
-            out,
-            "BLOCKING  {}  [{}] {} {} {}: {}",
-            f.case,
-            d.provider,
-            d.kind.as_str(),
-            field(d),
-            d.severity.as_str(),
-            d.message
-        );
+        let _ = writeln!(out, "BLOCKING  {}", finding_line(f));
     }
     // `outcome` came from `allow`; `get` keeps a mismatched pair from panicking.
     let entry = |i: usize| allow.entries.get(i);
@@ -273,17 +277,7 @@ pub fn render(outcome: &Outcome, allow: &Allowlist) -> String {
             if u.covered.len() == 1 { "" } else { "s" }
         );
         for f in &u.covered {
-            let d = &f.difference;
-            let _ = writeln!(
-                out,
-                "            {}  [{}] {} {} {}: {}",
-                f.case,
-                d.provider,
-                d.kind.as_str(),
-                field(d),
-                d.severity.as_str(),
-                d.message
-            );
+            let _ = writeln!(out, "            {}", finding_line(f));
         }
     }
     for e in outcome.stale.iter().filter_map(|i| entry(*i)) {
