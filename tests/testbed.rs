@@ -331,3 +331,29 @@ fn http_versions_are_recorded_and_can_be_forced() {
         }
     }
 }
+
+#[test]
+fn insecure_is_allowed_per_environment_and_said_loudly() {
+    require_testbed();
+    // The untrusted-CA edge is reachable only with verification off.
+    let p = project(
+        "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [127.0.0.7]}\n",
+        PAGE,
+    );
+    let cfg = std::fs::read_to_string(p.path("parity.yaml")).unwrap();
+    p.write(
+        "parity.yaml",
+        &cfg.replace("    timeout_ms", "    insecure: true\n    timeout_ms"),
+    );
+    let (code, text, r, _) = edgeparity(&["run"], p.dir.path());
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(r["insecure"], true);
+    assert!(
+        r["warnings"][0].as_str().unwrap().starts_with("INSECURE"),
+        "{r:#}"
+    );
+    assert!(
+        text.contains("WARNING: INSECURE: environment `t` does not verify TLS certificates"),
+        "{text}"
+    );
+}
