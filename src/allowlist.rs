@@ -29,23 +29,8 @@ use serde::Deserialize;
 use crate::compare::{Difference, Kind};
 use crate::suite::Location;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AllowlistError {
-    #[error("{path}: cannot read the allowlist: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{at}: {message}")]
-    Yaml { at: Location, message: String },
-    #[error("{at}: key `{key}`: {message}")]
-    Invalid {
-        at: Location,
-        key: String,
-        message: String,
-    },
-}
+/// Allowlist errors are input errors like a suite's: file, line and key.
+pub type AllowlistError = crate::suite::SuiteError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,17 +145,7 @@ impl fmt::Display for Entry {
 
 /// Parse an allowlist. `path` is used in messages only.
 pub fn parse(path: &Path, text: &str) -> Result<Allowlist, AllowlistError> {
-    let doc: FileDoc = crate::suite::parse_yaml_file(path, text).map_err(|e| match e {
-        crate::suite::SuiteError::Yaml { at, message } => AllowlistError::Yaml { at, message },
-        other => AllowlistError::Yaml {
-            at: Location {
-                file: path.to_path_buf(),
-                line: None,
-                column: None,
-            },
-            message: other.to_string(),
-        },
-    })?;
+    let doc: FileDoc = crate::suite::parse_yaml_file(path, text)?;
     let lines = entry_lines(text);
     let count = doc.allow.len();
     let mut entries = Vec::with_capacity(count);
