@@ -3,7 +3,7 @@
 //!
 //! Each configuration runs in a fresh child process (this binary re-executed
 //! with `--child JOBS`) so that its peak RSS (VmHWM) is its own. The case
-//! runs through `edgeparity::core`, the same path as `edgeparity run`.
+//! runs through `edgeparity::run`, the same path as `edgeparity run`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -93,12 +93,12 @@ fn child(jobs: usize) {
     let rss_before = peak_rss_kib();
     let clock = Instant::now();
     let ctx = rt
-        .block_on(edgeparity::core::RunContext::build(&env, plan))
+        .block_on(edgeparity::run::RunContext::build(&env, plan))
         .expect("context");
     let cases = ctx.plan.cases.clone();
-    let results = rt.block_on(edgeparity::core::run_all(&ctx, &cases, jobs, |_| {}));
+    let results = rt.block_on(edgeparity::run::run_all(&ctx, &cases, jobs, |_| {}));
     let report =
-        edgeparity::core::build_report(&ctx, results, jiff::Timestamp::now(), clock.elapsed());
+        edgeparity::run::build_report(&ctx, results, jiff::Timestamp::now(), clock.elapsed());
     let json = report.to_json();
     let wall = clock.elapsed();
     assert_eq!(

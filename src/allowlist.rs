@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 
-use crate::compare::{Difference, Kind};
+use crate::model::{Difference, Kind};
 use crate::suite::Location;
 
 /// Allowlist errors are input errors like a suite's: file, line and key.
@@ -244,20 +244,12 @@ fn entry_lines(text: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::severity::Severity;
+    use crate::model::Severity;
 
     fn diff(kind: Kind, field: Option<&str>, provider: &str) -> Difference {
-        Difference {
-            provider: provider.into(),
-            kind,
-            severity: Severity::Major,
-            field: field.map(str::to_string),
-            baseline: None,
-            candidate: None,
-            message: "m".into(),
-            diff: None,
-            context: None,
-        }
+        let mut d = Difference::new(provider, kind, field.map(str::to_string), None, None, "m");
+        d.severity = Severity::Major;
+        d
     }
 
     const GOOD: &str = "# accepted\nallow:\n  - case: \"checkout::*\"\n    kind: header\n    field: X-Frame-Options\n    provider: cloudflare\n    reason: set by the WAF\n    owner: net-team\n    expires: 2027-01-31\n\n  - case: \"api::price\"\n    field: /price\n    reason: rounding\n    owner: api-team\n    expires: 2026-06-30\n";

@@ -5,9 +5,7 @@
 //! another language's users; sequences on fresh keys can. Everything here is
 //! a pure function of observed responses: `core` sends, this module reasons.
 
-use serde::{Deserialize, Serialize};
-
-use crate::compare::{Difference, Kind};
+use crate::model::{Difference, Kind, Served, VaryFinding};
 use crate::normalize::Normalized;
 use crate::provider::{CacheOutcome, CacheReading};
 
@@ -22,17 +20,7 @@ fn diff(
     candidate: Option<String>,
     message: String,
 ) -> Difference {
-    Difference {
-        provider: provider.to_string(),
-        kind,
-        severity: Default::default(),
-        field: Some(field),
-        baseline,
-        candidate,
-        message,
-        diff: None,
-        context: None,
-    }
+    Difference::new(provider, kind, Some(field), baseline, candidate, message)
 }
 
 /// Outcome sequences compared position by position.
@@ -180,31 +168,6 @@ pub fn age_diffs(
 /// The TTL, for `age_diffs`.
 pub fn ttl(n: &Normalized) -> Option<u64> {
     ttl_of(n)
-}
-
-/// What a provider served for one value of a Vary probe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "served", rename_all = "kebab-case")]
-pub enum Served {
-    /// That value's own variant.
-    Own,
-    /// A copy of the variant cached for an earlier value.
-    CopyOf {
-        #[serde(rename = "of")]
-        value: String,
-    },
-    /// A body matching neither its own variant nor an earlier one.
-    Other,
-    /// The variants cannot be told apart by body.
-    Indistinct,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VaryFinding {
-    pub value: String,
-    #[serde(flatten)]
-    pub served: Served,
-    pub outcome: CacheOutcome,
 }
 
 /// Decide, for every value after the first, whether the response asked on

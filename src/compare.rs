@@ -14,70 +14,12 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-
+use crate::model::{Difference, Kind};
 use crate::normalize::{NormBody, Normalized};
 use crate::provider;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Status,
-    Header,
-    Body,
-    Cache,
-    Vary,
-}
-
-impl Kind {
-    pub fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::Status,
-            Kind::Header,
-            Kind::Body,
-            Kind::Cache,
-            Kind::Vary,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Kind::Status => "status",
-            Kind::Header => "header",
-            Kind::Body => "body",
-            Kind::Cache => "cache",
-            Kind::Vary => "vary",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Difference {
-    pub provider: String,
-    pub kind: Kind,
-    /// Filled by `core` from the severity table.
-    #[serde(default)]
-    pub severity: crate::severity::Severity,
-    /// Header name, JSON Pointer, or null for the whole status/body.
-    pub field: Option<String>,
-    pub baseline: Option<String>,
-    pub candidate: Option<String>,
-    /// One readable sentence.
-    pub message: String,
-    /// A unified diff, for text bodies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
-    /// Which request of a probe this is about (e.g. `accept-encoding: gzip`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-}
-
 /// Most JSON differences listed per body; the rest are counted.
 pub const MAX_JSON_DIFFS: usize = 50;
-/// Longest value quoted in a difference.
-pub const MAX_VALUE: usize = 400;
 
 pub fn compare(
     baseline: &Normalized,
@@ -86,18 +28,9 @@ pub fn compare(
     provider: &str,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
-    let diff =
-        |kind, field: Option<String>, b: Option<String>, c: Option<String>, message| Difference {
-            provider: provider.to_string(),
-            kind,
-            severity: Default::default(),
-            field,
-            baseline: b.map(|s| clip(&s)),
-            candidate: c.map(|s| clip(&s)),
-            message,
-            diff: None,
-            context: None,
-        };
+    let diff = |kind, field: Option<String>, b: Option<String>, c: Option<String>, message| {
+        Difference::new(provider, kind, field, b, c, message)
+    };
     if baseline.status != candidate.status {
         out.push(diff(
             Kind::Status,
@@ -209,17 +142,7 @@ fn etag_weakened(name: &str, b: Option<&Vec<String>>, c: Option<&Vec<String>>) -
 
 fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Difference> {
     let mk = |field: Option<String>, bv: Option<String>, cv: Option<String>, message: String| {
-        Difference {
-            provider: provider.to_string(),
-            kind: Kind::Body,
-            severity: Default::default(),
-            field,
-            baseline: bv.map(|s| clip(&s)),
-            candidate: cv.map(|s| clip(&s)),
-            message,
-            diff: None,
-            context: None,
-        }
+        Difference::new(provider, Kind::Body, field, bv, cv, message)
     };
     match (&b.body, &c.body) {
         (NormBody::Empty, NormBody::Empty) => vec![],
@@ -414,17 +337,6 @@ fn json_diff(ptr: &str, b: &serde_json::Value, c: &serde_json::Value, out: &mut 
             out.push((p, Some(show(b)), Some(show(c)), msg));
         }
     }
-}
-
-fn clip(s: &str) -> String {
-    if s.len() <= MAX_VALUE {
-        return s.to_string();
-    }
-    let mut end = MAX_VALUE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes)", &s[..end], s.len())
 }
 
 fn clip_diff(s: &str) -> String {

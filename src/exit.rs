@@ -17,7 +17,7 @@ pub const FLAKY: i32 = 4;
 
 /// The exit code a finished run deserves: differs, then flaky, then
 /// unverifiable, then parity.
-pub fn for_summary(s: &crate::report::Summary) -> i32 {
+pub fn for_summary(s: &crate::model::Summary) -> i32 {
     if s.differs > 0 {
         DIFFERS
     } else if s.flaky > 0 {

@@ -17,10 +17,10 @@
 use std::fmt::Write as _;
 
 use crate::allowlist::{Allowlist, Entry};
-use crate::compare::Difference;
-use crate::core::Verdict;
-use crate::report::Report;
-use crate::severity::Severity;
+use crate::model::Difference;
+use crate::model::Report;
+use crate::model::Severity;
+use crate::model::Verdict;
 
 /// Exit code: nothing blocks the cutover.
 pub const PASS: i32 = 0;

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::VaryFinding;
-use crate::noise::Noise;
+use crate::model::{Label, Noise, VaryFinding};
 use crate::normalize::{Framing, NormBody, Normalized};
 use crate::provider::{CacheOutcome, CacheReading};
 use crate::redact::MASK;
@@ -58,7 +57,7 @@ pub enum GoldenBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoldenResponse {
-    pub label: String,
+    pub label: Label,
     pub status: u16,
     pub headers: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -96,7 +95,7 @@ impl GoldenFile {
 
 /// One observed response, ready to be stored.
 pub struct Recording<'a> {
-    pub label: &'a str,
+    pub label: Label,
     pub norm: &'a Normalized,
     pub cache: &'a CacheReading,
 }
@@ -202,9 +201,9 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
     noise.suppressed = 0;
     let responses = observed
         .iter()
-        .filter(|o| !o.label.starts_with("ref["))
+        .filter(|o| !o.label.is_reference())
         .map(|o| GoldenResponse {
-            label: o.label.to_string(),
+            label: o.label,
             status: o.norm.status,
             headers: o
                 .norm
@@ -332,7 +331,7 @@ pub fn write(
     } else {
         path.clone()
     };
-    crate::report::write_atomic(&target, text.as_bytes()).map_err(|e| io(&target, e))?;
+    crate::fsio::write_atomic(&target, text.as_bytes()).map_err(|e| io(&target, e))?;
     Ok(if pending {
         Written::Pending
     } else if old.is_some() {

@@ -1,26 +1,32 @@
 //! edgeparity: prove two CDNs behave the same before traffic moves.
 //!
-//! Data flows one way (see ARCHITECTURE.md):
-//! `suite` → `plan` → `exec` → `normalize` → `compare` → `report`.
-//! `core` is the one path a case takes, shared by the CLI and the libtest
-//! runner (`testrunner`). Vendor knowledge lives only in `provider`.
+//! Data flows one way (see ARCHITECTURE.md): `suite` → `plan` → `exec` →
+//! `normalize` → `compare`/`cache`/`noise` → `judge` → `run` → `report`/
+//! `render`/`gate`/`golden`. The types the stages exchange live in `model`,
+//! which imports no stage. `run` is the one path a case takes, shared by the
+//! CLI and the libtest runner (`testrunner`). Vendor knowledge lives only in
+//! `provider`.
 
 pub mod allowlist;
 pub mod cache;
 pub mod compare;
-pub mod core;
 pub mod exec;
 pub mod exit;
+pub mod fsio;
 pub mod gate;
 pub mod golden;
+pub mod judge;
+pub mod model;
 pub mod noise;
 pub mod normalize;
 pub mod plan;
+pub mod probe;
 pub mod progress;
 pub mod provider;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod severity;
 pub mod shard;
 pub mod suite;

@@ -9,33 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
-use crate::compare::{Difference, Kind};
+use crate::model::{Difference, Kind, Noise};
 use crate::normalize::{NormBody, Normalized};
-
-/// What varied between baseline answers of one case.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Noise {
-    /// Header name → the shapes its values took on the baseline.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, BTreeSet<String>>,
-    /// JSON Pointer → the shapes its values took (`number`, `string:a-9`, …).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub json: BTreeMap<String, BTreeSet<String>>,
-    /// 0-based line numbers of a text body that varied.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub lines: BTreeSet<usize>,
-    /// Differences absorbed by this noise in the run.
-    #[serde(default)]
-    pub suppressed: usize,
-}
-
-impl Noise {
-    pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.json.is_empty() && self.lines.is_empty()
-    }
-}
 
 /// The shape of a value: every run of letters and digits becomes `w`, and
 /// the punctuation between runs is kept. `req-1a2b` and `req-99` share the

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::exec::Exchange;
+use crate::model::Exchange;
 use crate::provider::{self, Profile};
 
 /// How a body was framed on the wire. Framing is not behaviour: it is never a
@@ -294,7 +294,8 @@ pub fn remove_pointer(value: &mut serde_json::Value, pointer: &str) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::exec::{capture, Timing};
+    use crate::exec::capture;
+    use crate::model::Timing;
     use crate::provider::{CLOUDFLARE, FASTLY};
 
     pub(crate) fn exchange(headers: &[(&str, &str)], body: &[u8]) -> Exchange {

@@ -6,7 +6,7 @@
 //! parity and one every 10% of the cases, so CI logs stay short and greppable.
 //!
 //! ```no_run
-//! # fn results() -> Vec<edgeparity::core::CaseResult> { Vec::new() }
+//! # fn results() -> Vec<edgeparity::model::CaseResult> { Vec::new() }
 //! let cases = results();
 //! let mut p = edgeparity::progress::Progress::new(cases.len());
 //! for r in &cases {
@@ -18,7 +18,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::core::{CaseResult, Verdict};
+use crate::model::{CaseResult, Verdict};
 
 enum Mode {
     Bar(indicatif::ProgressBar),

@@ -140,6 +140,80 @@ pub fn profile(kind: &str) -> Profile {
         .unwrap_or(UNKNOWN)
 }
 
+/// A provider's fingerprint, ready to check: a header every answer from
+/// it must carry, optionally matching a pattern. Built once per run.
+#[derive(Debug, Clone)]
+pub enum FingerprintCheck {
+    /// Checking turned off (the run says so loudly).
+    Off,
+    Header {
+        header: String,
+        regex: Option<regex::Regex>,
+        describe: String,
+    },
+}
+
+impl FingerprintCheck {
+    /// The built-in fingerprint of a profile, or `None` for a kind with no
+    /// fingerprint. The patterns are our own data, compiled by a test.
+    pub fn builtin(profile: &Profile) -> Option<Result<FingerprintCheck, regex::Error>> {
+        let fp = profile.fingerprint?;
+        let regex = match fp.matches.map(regex::Regex::new).transpose() {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(FingerprintCheck::Header {
+            header: fp.header.to_string(),
+            regex,
+            describe: fp.describe.to_string(),
+        }))
+    }
+
+    /// A user's fingerprint: a header, and a pattern already compiled when
+    /// the config was read.
+    pub fn custom(header: &str, regex: Option<regex::Regex>) -> FingerprintCheck {
+        let describe = match &regex {
+            Some(m) => format!("a {header} header matching /{}/", m.as_str()),
+            None => format!("a {header} header"),
+        };
+        FingerprintCheck::Header {
+            header: header.to_string(),
+            regex,
+            describe,
+        }
+    }
+
+    /// Do these response headers (lower-case names) prove the answer came
+    /// from the provider? `Err` says why not, and what was expected.
+    pub fn check(&self, headers: &[(String, String)]) -> Result<(), String> {
+        let FingerprintCheck::Header {
+            header,
+            regex,
+            describe,
+        } = self
+        else {
+            return Ok(());
+        };
+        let values: Vec<&str> = headers
+            .iter()
+            .filter(|(n, _)| n == header)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if values.is_empty() {
+            return Err(format!("no {header} header (expected {describe})"));
+        }
+        if let Some(re) = regex {
+            if !values.iter().any(|v| re.is_match(v.trim())) {
+                return Err(format!(
+                    "{header}: {} (expected {describe})",
+                    values.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Headers that belong to the connection, not the resource (RFC 9110 §7.6.1,
 /// RFC 9112): never differences.
 pub const HOP_BY_HOP: &[&str] = &[

@@ -10,7 +10,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::core::CaseResult;
+use crate::model::CaseResult;
 use crate::provider;
 
 #[derive(Debug, Clone, Default)]
@@ -65,7 +65,7 @@ impl Redactor {
             // Header values, and any difference about a credential header
             // (a Set-Cookie served on a cache hit is a `cache` difference).
             let header = d.field.clone().filter(|f| {
-                matches!(d.kind, crate::compare::Kind::Header)
+                matches!(d.kind, crate::model::Kind::Header)
                     || provider::SECRET_HEADERS.contains(&f.as_str())
             });
             let fix = |v: &mut Option<String>| {

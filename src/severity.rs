@@ -4,43 +4,7 @@
 //! field in `parity.yaml` (`severities:`). The first matching rule wins:
 //! overrides first, then the defaults, then the kind's fallback.
 
-use serde::{Deserialize, Serialize};
-
-use crate::compare::Kind;
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    #[default]
-    Minor,
-    Major,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Minor => "minor",
-            Severity::Major => "major",
-            Severity::Critical => "critical",
-        }
-    }
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::Major,
-        Severity::Minor,
-        Severity::Info,
-    ];
-    pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-    }
-}
+use crate::model::{Kind, Severity};
 
 /// One rule: a kind, an optional field glob (`*` matches any run of
 /// characters; absent matches every field), and the severity.

@@ -8,8 +8,6 @@
 //! change between Rust releases and would split one run's shards
 //! differently on machines with different toolchains.
 
-use crate::plan::PlannedCase;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
     /// 1-based.
@@ -33,9 +31,9 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
-    /// The cases of this shard, in their planned order.
-    pub fn select(&self, cases: Vec<PlannedCase>) -> Vec<PlannedCase> {
-        cases.into_iter().filter(|c| self.contains(&c.id)).collect()
+    /// The items of this shard, in their order; `id` names each one.
+    pub fn select<T>(&self, items: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
+        items.into_iter().filter(|c| self.contains(id(c))).collect()
     }
 
     /// Does case `id` belong to this shard?

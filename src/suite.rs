@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::model::{Expectation, ExpectedDifference, Kind, Severity, Verdict};
+
 /// Where an error was found in a YAML file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -156,7 +158,7 @@ pub enum Target {
 }
 
 /// A provider's fingerprint override from the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum FingerprintSetting {
     /// Use the built-in fingerprint of the provider's kind.
     BuiltIn,
@@ -165,7 +167,8 @@ pub enum FingerprintSetting {
     /// A header that must be present, and optionally match a regex.
     Custom {
         header: String,
-        matches: Option<String>,
+        /// Compiled when the config is read: a bad pattern is a config error.
+        matches: Option<regex::Regex>,
     },
 }
 
@@ -227,7 +230,7 @@ impl Config {
         let base_dir = path.parent().unwrap_or(Path::new("."));
         let mut severities = Vec::new();
         for (i, r) in file.severities.iter().enumerate() {
-            let kind = crate::compare::Kind::parse(&r.kind).ok_or_else(|| {
+            let kind = Kind::parse(&r.kind).ok_or_else(|| {
                 invalid(
                     &["severities"],
                     &format!("severities[{i}].kind"),
@@ -239,11 +242,8 @@ impl Config {
                     ),
                 )
             })?;
-            let words: Vec<&str> = crate::severity::Severity::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .collect();
-            let severity = crate::severity::Severity::parse(&r.severity).ok_or_else(|| {
+            let words = Severity::WORDS;
+            let severity = Severity::parse(&r.severity).ok_or_else(|| {
                 invalid(
                     &["severities"],
                     &format!("severities[{i}].severity"),
@@ -251,7 +251,7 @@ impl Config {
                         "`{}` is not a severity ({}){}",
                         r.severity,
                         words.join(", "),
-                        hint(&r.severity, &words)
+                        hint(&r.severity, words)
                     ),
                 )
             })?;
@@ -357,15 +357,16 @@ impl Config {
                     None | Some(FingerprintFile::Off(true)) => FingerprintSetting::BuiltIn,
                     Some(FingerprintFile::Off(false)) => FingerprintSetting::Off,
                     Some(FingerprintFile::Rule(r)) => {
-                        if let Some(re) = &r.matches {
-                            if let Err(e) = regex::Regex::new(re) {
-                                return Err(invalid(
+                        let matches = match &r.matches {
+                            None => None,
+                            Some(re) => Some(regex::Regex::new(re).map_err(|e| {
+                                invalid(
                                     &keys,
                                     &format!("{pkey}.fingerprint.matches"),
                                     format!("not a valid regex: {e}"),
-                                ));
-                            }
-                        }
+                                )
+                            })?),
+                        };
                         if http::HeaderName::from_bytes(r.header.as_bytes()).is_err() {
                             return Err(invalid(
                                 &keys,
@@ -375,7 +376,7 @@ impl Config {
                         }
                         FingerprintSetting::Custom {
                             header: r.header.to_ascii_lowercase(),
-                            matches: r.matches,
+                            matches,
                         }
                     }
                 };
@@ -576,9 +577,16 @@ pub enum Probe {
         pause_ms: u64,
         expect: Option<Vec<crate::provider::CacheOutcome>>,
     },
+    /// One request per value of a request header, on one shared key, plus
+    /// each value alone on its own key (the reference variants).
     Vary {
-        /// Lower-case header name.
+        /// Lower-case header name (never `accept-encoding`).
         header: String,
+        values: Vec<String>,
+    },
+    /// One request per `Accept-Encoding` value on one shared key: which
+    /// coding each provider chooses, and whether the bodies agree decoded.
+    Encoding {
         values: Vec<String>,
     },
 }
@@ -614,22 +622,6 @@ pub struct HeaderSpec {
     pub secret: bool,
 }
 
-/// What a case is expected to find (used by the example suites and the
-/// libtest runner; the CLI reports it beside the verdict).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Expectation {
-    pub verdict: String,
-    pub differences: Vec<ExpectedDifference>,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ExpectedDifference {
-    pub kind: String,
-    pub field: Option<String>,
-    pub provider: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Case {
     pub name: String,
@@ -662,8 +654,9 @@ pub struct Suite {
     pub secrets: Vec<String>,
 }
 
+/// The verdicts a case may `expect`.
 pub const VERDICTS: &[&str] = &["parity", "differs", "error"];
-pub const KINDS: &[&str] = &["status", "header", "body", "cache", "vary"];
+pub const KINDS: &[&str] = Kind::WORDS;
 
 impl Suite {
     pub fn load(path: &Path) -> Result<Suite, SuiteError> {
@@ -839,21 +832,26 @@ impl Suite {
             let expect = match c.expect {
                 None => None,
                 Some(e) => {
-                    if !VERDICTS.contains(&e.verdict.as_str()) {
-                        return Err(SuiteError::Invalid {
-                            at: at("expect"),
-                            key: ckey("expect.verdict"),
-                            message: format!(
-                                "`{}` is not a verdict ({}){}",
-                                e.verdict,
-                                VERDICTS.join(", "),
-                                hint(&e.verdict, VERDICTS)
-                            ),
-                        });
-                    }
+                    let verdict = match e.verdict.as_str() {
+                        "parity" => Verdict::Parity,
+                        "differs" => Verdict::Differs,
+                        "error" => Verdict::Error,
+                        _ => {
+                            return Err(SuiteError::Invalid {
+                                at: at("expect"),
+                                key: ckey("expect.verdict"),
+                                message: format!(
+                                    "`{}` is not a verdict ({}){}",
+                                    e.verdict,
+                                    VERDICTS.join(", "),
+                                    hint(&e.verdict, VERDICTS)
+                                ),
+                            })
+                        }
+                    };
                     let mut differences = Vec::new();
                     for d in e.differences {
-                        if !KINDS.contains(&d.kind.as_str()) {
+                        let Some(kind) = Kind::parse(&d.kind) else {
                             return Err(SuiteError::Invalid {
                                 at: at("expect"),
                                 key: ckey("expect.differences.kind"),
@@ -864,15 +862,15 @@ impl Suite {
                                     hint(&d.kind, KINDS)
                                 ),
                             });
-                        }
+                        };
                         differences.push(ExpectedDifference {
-                            kind: d.kind,
+                            kind,
                             field: d.field,
                             provider: d.provider,
                         });
                     }
                     Some(Expectation {
-                        verdict: e.verdict,
+                        verdict,
                         differences,
                         reason: e.reason,
                     })
@@ -947,13 +945,16 @@ fn probe_of(
                     ));
                 }
             }
-            Ok((
+            let header = v.header.to_ascii_lowercase();
+            let probe = if header == "accept-encoding" {
+                Probe::Encoding { values: v.values }
+            } else {
                 Probe::Vary {
-                    header: v.header.to_ascii_lowercase(),
+                    header,
                     values: v.values,
-                },
-                bust_given.unwrap_or(Bust::Query),
-            ))
+                }
+            };
+            Ok((probe, bust_given.unwrap_or(Bust::Query)))
         }
         (Some(c), None) => {
             let count = c.sequence.unwrap_or(1);

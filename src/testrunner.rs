@@ -15,16 +15,17 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use libtest_mimic::{Arguments, Conclusion, Failed, Trial};
 
-use crate::core::{check_expectation, run_case, RunContext};
+use crate::model::check_expectation;
 use crate::plan::PlannedCase;
-use crate::report::render_case;
+use crate::render::text::render_case;
+use crate::run::{run_case, RunContext};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub config: PathBuf,
     pub env: Option<String>,
     pub suites: Vec<PathBuf>,
-    pub options: crate::core::RunOptions,
+    pub options: crate::run::RunOptions,
     /// Write pending golden files for failing trials.
     pub update: bool,
     pub golden_dir: PathBuf,
@@ -44,7 +45,7 @@ impl Settings {
             suites: var("PARITY_SUITES")
                 .map(|s| s.split(':').map(PathBuf::from).collect())
                 .unwrap_or_else(|| vec!["suites".into()]),
-            options: crate::core::RunOptions {
+            options: crate::run::RunOptions {
                 calibrate: var("PARITY_CALIBRATE")
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(2),
@@ -68,7 +69,7 @@ impl Settings {
             config,
             env,
             suites,
-            options: crate::core::RunOptions::default(),
+            options: crate::run::RunOptions::default(),
             update: false,
             golden_dir: "golden".into(),
         }
@@ -166,14 +167,14 @@ fn trial(
     let ctx = ctx.as_ref().map_err(|e| Failed::from(e.clone()))?;
     let result = rt.block_on(run_case(ctx, case));
     let baseline = if ctx.options.golden.is_some() {
-        crate::core::GOLDEN
+        crate::run::GOLDEN
     } else {
         ctx.env.baseline.as_str()
     };
     check_expectation(&result).map_err(|why| {
         let mut msg = format!("{why}\n{}", render_case(&result, baseline));
         if settings.update {
-            match rt.block_on(crate::core::record_case(ctx, case, &ctx.env.baseline)) {
+            match rt.block_on(crate::run::record_case(ctx, case, &ctx.env.baseline)) {
                 Ok(g) => match crate::golden::write(&settings.golden_dir, &case.suite, &g, true) {
                     Ok(w) => msg.push_str(&format!(
                         "golden: {w:?} (review with `edgeparity golden review`)\n"

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use common::*;
 use edgeparity::allowlist::{self, Allowlist};
-use edgeparity::core::{CaseResult, Verdict};
 use edgeparity::gate::{self, Policy};
-use edgeparity::report::Report;
-use edgeparity::severity::Severity;
+use edgeparity::model::Report;
+use edgeparity::model::Severity;
+use edgeparity::model::{CaseResult, Verdict};
 
 fn today() -> jiff::civil::Date {
     jiff::civil::date(2026, 3, 1)

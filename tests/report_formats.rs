@@ -7,9 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use edgeparity::core::Verdict;
+use edgeparity::model::Report;
+use edgeparity::model::Verdict;
 use edgeparity::render;
-use edgeparity::report::{self, Report};
+use edgeparity::report;
 
 fn schema_validator() -> jsonschema::Validator {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
@@ -327,8 +328,11 @@ fn latency_is_per_suite_and_provider() {
     let api_cf = &r.latency[1];
     assert_eq!(api_cf.cases, 5);
     assert!((api_cf.error_rate - 0.2).abs() < 1e-9);
-    assert_eq!(report::percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), Some(2.0));
-    assert_eq!(report::percentile(&[], 50.0), None);
+    assert_eq!(
+        edgeparity::model::report::percentile(&[1.0, 2.0, 3.0, 4.0], 50.0),
+        Some(2.0)
+    );
+    assert_eq!(edgeparity::model::report::percentile(&[], 50.0), None);
 }
 
 #[test]
@@ -384,7 +388,7 @@ fn html_escapes_server_content_and_loads_nothing() {
 fn write_all_writes_every_format_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
-    let written = report::write_all(&fixture_report(), &out, None).unwrap();
+    let written = edgeparity::render::write_all(&fixture_report(), &out, None).unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -451,9 +455,9 @@ fn a_report_with_a_vary_leak_reads_back() {
     // round-trip. `Served::CopyOf { value }` is flattened into `VaryFinding`
     // beside `value`, which writes the key twice.
     let mut r = fixture_report();
-    let finding = edgeparity::cache::VaryFinding {
+    let finding = edgeparity::model::VaryFinding {
         value: "fr".into(),
-        served: edgeparity::cache::Served::CopyOf { value: "en".into() },
+        served: edgeparity::model::Served::CopyOf { value: "en".into() },
         outcome: edgeparity::provider::CacheOutcome::Hit,
     };
     let probe = r.cases[0].probes.get_mut("cloudflare").unwrap();

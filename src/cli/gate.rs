@@ -8,7 +8,8 @@ use anyhow::Context;
 
 use edgeparity::allowlist::Allowlist;
 use edgeparity::gate::{self, Policy};
-use edgeparity::report::{self, Report};
+use edgeparity::model::Report;
+use edgeparity::report;
 
 #[derive(clap::Args)]
 pub struct GateFlags {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use edgeparity::core::RunContext;
 use edgeparity::golden::{self, Written};
+use edgeparity::run::RunContext;
 use edgeparity::{exit, suite};
 
 use super::run::CommonArgs;
@@ -100,7 +100,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
             .map(|case| async move {
                 (
                     case,
-                    edgeparity::core::record_case(ctx, case, provider).await,
+                    edgeparity::run::record_case(ctx, case, provider).await,
                 )
             })
             .buffer_unordered(args.jobs as usize)
@@ -234,12 +234,12 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
     let mut learned: std::collections::BTreeMap<PathBuf, Learned> = Default::default();
     let suites = suite::load_suites(&c.paths)?;
     for case in &ctx.plan.cases {
-        let answers = rt.block_on(edgeparity::core::observe_on(
+        let answers = rt.block_on(edgeparity::run::observe_on(
             &ctx,
             case,
             std::slice::from_ref(&baseline),
         ));
-        let noise = rt.block_on(edgeparity::core::calibrate_on(
+        let noise = rt.block_on(edgeparity::run::calibrate_on(
             &ctx,
             case,
             &answers,
@@ -292,7 +292,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
                 }
             }
         }
-        edgeparity::report::write_atomic(&file, text.as_bytes())?;
+        edgeparity::fsio::write_atomic(&file, text.as_bytes())?;
         println!(
             "wrote {} (review the `learned by edgeparity calibrate` lines)",
             file.display()

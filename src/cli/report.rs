@@ -52,7 +52,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<i32> {
     for w in &merged.warnings {
         eprintln!("WARNING: {w}");
     }
-    let written = report::write_all(&merged, &out, previous.as_ref())
+    let written = edgeparity::render::write_all(&merged, &out, previous.as_ref())
         .with_context(|| format!("cannot write reports to {}", out.display()))?;
     let s = &merged.summary;
     println!(

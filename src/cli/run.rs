@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use edgeparity::core::{build_report, run_all, RunContext, Verdict};
+use edgeparity::model::Verdict;
+use edgeparity::run::{build_report, run_all, RunContext};
 use edgeparity::{exit, report};
 
 #[derive(clap::Args)]
@@ -88,7 +89,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<i32> {
 fn write_pending(
     rt: &tokio::runtime::Runtime,
     ctx: &RunContext,
-    results: &[edgeparity::core::CaseResult],
+    results: &[edgeparity::model::CaseResult],
     all: bool,
 ) -> anyhow::Result<usize> {
     let Some(dir) = ctx
@@ -109,7 +110,7 @@ fn write_pending(
         if !wanted {
             continue;
         }
-        match rt.block_on(edgeparity::core::record_case(ctx, case, &ctx.env.baseline)) {
+        match rt.block_on(edgeparity::run::record_case(ctx, case, &ctx.env.baseline)) {
             Ok(g) => {
                 if edgeparity::golden::write(&dir, &case.suite, &g, true)?
                     == edgeparity::golden::Written::Pending
@@ -128,7 +129,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let (env, mut plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
     if let Some(spec) = &args.shard {
         let shard = edgeparity::shard::Shard::parse(spec)?;
-        plan.cases = shard.select(plan.cases);
+        plan.cases = shard.select(plan.cases, |c| &c.id);
         plan.shard = Some(shard);
     }
     let previous = match &args.previous {
@@ -170,9 +171,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         }
     }
     let report = build_report(&ctx, results, started_at, clock.elapsed());
-    let written = report::write_all(&report, &args.report_dir, previous.as_ref())
+    let written = edgeparity::render::write_all(&report, &args.report_dir, previous.as_ref())
         .with_context(|| format!("cannot write reports to {}", args.report_dir.display()))?;
-    print!("{}", report::render_text(&report));
+    print!("{}", edgeparity::render::text::render_text(&report));
     for p in written {
         println!("report: {}", p.display());
     }

@@ -13,10 +13,10 @@
 
 use std::fmt::Write as _;
 
-use crate::compare::Difference;
-use crate::core::{check_expectation, CaseResult, Verdict};
-use crate::report::Report;
-use crate::severity::Severity;
+use crate::model::Difference;
+use crate::model::Report;
+use crate::model::Severity;
+use crate::model::{check_expectation, CaseResult, Verdict};
 
 /// Cases opened by default (the most severe first); the rest are one click.
 const OPEN_CASES: usize = 30;
@@ -490,7 +490,7 @@ fn responses(o: &mut String, c: &CaseResult) {
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.1} ms</td>\
              <td class=\"num\">{:.1} ms</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.provider),
-            esc(&r.label),
+            esc(&r.label.to_string()),
             r.status,
             esc(&r.version),
             esc(r.remote_addr.as_deref().unwrap_or("–")),

@@ -5,8 +5,8 @@
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use crate::core::{CaseResult, Verdict};
-use crate::report::Report;
+use crate::model::Report;
+use crate::model::{CaseResult, Verdict};
 
 pub fn render(report: &Report) -> String {
     let candidates = super::candidates(report).join(", ");
@@ -43,7 +43,7 @@ fn case(c: &CaseResult, baseline: &str) -> TestCase {
             let mut s = TestCaseStatus::non_success(kind);
             s.set_type(v.as_str());
             s.set_message(message(c));
-            s.set_description(crate::report::render_case(c, baseline));
+            s.set_description(crate::render::text::render_case(c, baseline));
             s
         }
     };

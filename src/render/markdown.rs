@@ -8,8 +8,8 @@
 
 use std::fmt::Write as _;
 
-use crate::core::Verdict;
-use crate::report::Report;
+use crate::model::Report;
+use crate::model::Verdict;
 
 /// Most cases listed under "Top differing cases" and in each change list.
 pub const TOP: usize = 10;

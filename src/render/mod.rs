@@ -6,12 +6,12 @@
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod text;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use crate::core::{CaseResult, Verdict};
-use crate::report::Report;
-use crate::severity::Severity;
+use crate::model::{CaseResult, Report, Severity, Verdict};
 
 /// The most severe difference of a case.
 pub fn worst(c: &CaseResult) -> Option<Severity> {
@@ -128,4 +128,27 @@ pub fn ms(v: Option<f64>) -> String {
         Some(v) => format!("{v:.1} ms"),
         None => "–".into(),
     }
+}
+
+/// Write every report format into `dir`, each atomically: `report.json`,
+/// `junit.xml`, `summary.md` (new and fixed against `previous`, when given)
+/// and `report.html`. Returns the paths written.
+pub fn write_all(
+    report: &Report,
+    dir: &Path,
+    previous: Option<&Report>,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let files: [(&str, String); 4] = [
+        ("report.json", report.to_json()),
+        ("junit.xml", self::junit::render(report)),
+        ("summary.md", self::markdown::render(report, previous)),
+        ("report.html", self::html::render(report)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        crate::fsio::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
 }

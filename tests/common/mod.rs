@@ -200,7 +200,7 @@ fn fixture_case(
 /// A hand-built report: two suites, every verdict, every severity, and
 /// hostile content (`<script>`, `<img onerror>`) in a header value and a
 /// body diff. Timestamps and durations are fixed.
-pub fn fixture_report() -> edgeparity::report::Report {
+pub fn fixture_report() -> edgeparity::model::Report {
     let body_diff = format!(
         "--- baseline\n+++ cloudflare\n@@ -1,4 +1,5 @@\n <html>\n-<h1>Welcome</h1>\n+<h1>Welcome!</h1>\n+{INJECT_SCRIPT}\n <p>cart</p>\n-<footer>v1</footer>\n+{INJECT_IMG}\n </html>\n"
     );
@@ -314,10 +314,10 @@ pub fn fixture_report() -> edgeparity::report::Report {
         "cases": cases,
         "summary": {"total": 0, "parity": 0, "differs": 0, "flaky": 0, "no-golden": 0, "error": 0}
     });
-    let mut report: edgeparity::report::Report =
+    let mut report: edgeparity::model::Report =
         serde_json::from_value(value.take()).expect("fixture is a report");
-    report.summary = edgeparity::report::Report::summarize(&report.cases);
-    report.latency = edgeparity::report::latency(&report.cases, &report.providers);
+    report.summary = edgeparity::model::Report::summarize(&report.cases);
+    report.latency = edgeparity::model::report::latency(&report.cases, &report.providers);
     report
 }
 

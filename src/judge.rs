@@ -1,0 +1,419 @@
+//! The comparison of one case, as a pure function of what the providers
+//! answered: normalise each answer, then run every check the case's probe
+//! calls for, baseline side against each candidate side, and reach a
+//! verdict. No network, no clock, no randomness: the run observes, this
+//! module decides, so it is tested directly like `compare`.
+
+use std::collections::BTreeMap;
+
+use crate::compare::compare;
+use crate::golden::GoldenFile;
+use crate::model::{
+    CaseResult, Difference, Exchange, ExchangeError, Label, Noise, ProbeSummary, ResponseSummary,
+    Verdict,
+};
+use crate::normalize::{normalize, Normalized, Rules};
+use crate::plan::PlannedCase;
+use crate::provider::{self, Profile};
+use crate::suite::Probe;
+
+/// The name differences use for a recorded baseline.
+pub const GOLDEN: &str = "golden";
+
+/// One response of a probe, with which request of the probe it answers.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub label: Label,
+    pub exchange: Exchange,
+}
+
+/// Per provider (in plan order): its answers, or why it gave none.
+pub type Answers = Vec<(String, Result<Vec<Observed>, ExchangeError>)>;
+
+/// One response as the comparison sees it.
+#[derive(Debug, Clone)]
+pub struct Obs {
+    pub label: Label,
+    pub norm: Normalized,
+    pub cache: provider::CacheReading,
+    /// Raw Set-Cookie lines, even when the suite ignores the header.
+    pub set_cookie: Vec<String>,
+}
+
+/// Every provider's normalised answers, by provider name.
+pub type Seen = BTreeMap<String, Vec<Obs>>;
+
+/// The tables a comparison reads: built once per run.
+pub struct Tables<'a> {
+    /// Profile of each provider, by provider name.
+    pub profiles: &'a BTreeMap<String, Profile>,
+    pub severities: &'a crate::severity::Table,
+    /// The live baseline provider's name.
+    pub baseline: &'a str,
+}
+
+impl Tables<'_> {
+    fn all_profiles(&self) -> Vec<Profile> {
+        self.profiles.values().copied().collect()
+    }
+}
+
+/// The normalisation rules a case asks for.
+pub fn rules_of(case: &PlannedCase) -> Rules {
+    Rules {
+        ignore_headers: case.case.ignore_headers.clone(),
+        ignore_json: case.case.ignore_json.clone(),
+    }
+}
+
+/// Normalise one answer of a provider (for calibration and recording).
+pub fn normalize_answer(t: &Tables, case: &PlannedCase, ex: &Exchange) -> Normalized {
+    normalize(ex, &t.all_profiles(), &rules_of(case))
+}
+
+/// Normalise every answer; failures and report summaries on the side.
+pub fn sides(
+    t: &Tables,
+    case: &PlannedCase,
+    answers: &Answers,
+) -> (Seen, Vec<ExchangeError>, Vec<ResponseSummary>) {
+    let rules = rules_of(case);
+    let all_profiles = t.all_profiles();
+    let mut failures = Vec::new();
+    let mut responses = Vec::new();
+    let mut seen = BTreeMap::new();
+    for (p, r) in answers {
+        let list = match r {
+            Ok(list) => list,
+            Err(e) => {
+                failures.push(e.clone());
+                continue;
+            }
+        };
+        let kind = t.profiles.get(p).map(|pr| pr.kind).unwrap_or("unknown");
+        let mut v = Vec::new();
+        for o in list {
+            let norm = normalize(&o.exchange, &all_profiles, &rules);
+            let cache = provider::read_cache(kind, &o.exchange.headers);
+            responses.push(summary(p, o, &norm, &cache));
+            v.push(Obs {
+                label: o.label,
+                set_cookie: o
+                    .exchange
+                    .header_values("set-cookie")
+                    .map(str::to_string)
+                    .collect(),
+                norm,
+                cache,
+            });
+        }
+        seen.insert(p.clone(), v);
+    }
+    (seen, failures, responses)
+}
+
+fn summary(
+    provider: &str,
+    o: &Observed,
+    norm: &Normalized,
+    cache: &provider::CacheReading,
+) -> ResponseSummary {
+    let ex = &o.exchange;
+    ResponseSummary {
+        provider: provider.to_string(),
+        label: o.label,
+        status: ex.status,
+        version: ex.version.clone(),
+        remote_addr: ex.remote_addr.map(|a| a.to_string()),
+        ttfb_ms: round(ex.timing.ttfb_ms),
+        total_ms: round(ex.timing.total_ms),
+        body_bytes: ex.body.raw_len,
+        content_encoding: ex.body.encodings.clone(),
+        cache: cache.clone(),
+        aside: norm.aside.clone(),
+    }
+}
+
+fn round(ms: f64) -> f64 {
+    (ms * 100.0).round() / 100.0
+}
+
+/// A golden file as the baseline's side.
+fn golden_side(g: &GoldenFile) -> Vec<Obs> {
+    g.responses
+        .iter()
+        .map(|r| Obs {
+            label: r.label,
+            norm: crate::golden::to_normalized(r),
+            cache: provider::CacheReading {
+                outcome: r.cache,
+                raw: Default::default(),
+                age: None,
+            },
+            set_cookie: Vec::new(),
+        })
+        .collect()
+}
+
+/// Compare the answers of one case and reach its verdict. The result is not
+/// yet redacted: the run redacts it where it leaves.
+pub fn evaluate(
+    t: &Tables,
+    case: &PlannedCase,
+    answers: &Answers,
+    golden: Option<&GoldenFile>,
+    noise: &mut Noise,
+) -> CaseResult {
+    let (mut seen, failures, responses) = sides(t, case, answers);
+    let (baseline, candidates): (String, Vec<String>) = match golden {
+        Some(g) => {
+            seen.insert(GOLDEN.to_string(), golden_side(g));
+            (GOLDEN.to_string(), case.providers.clone())
+        }
+        None => (
+            t.baseline.to_string(),
+            case.providers
+                .iter()
+                .filter(|p| *p != t.baseline)
+                .cloned()
+                .collect(),
+        ),
+    };
+    let (mut differences, mut probes) = judge(case, &baseline, &candidates, &seen, noise);
+    if let Some(g) = golden {
+        differences.extend(golden_findings(case, g, &candidates, &mut probes));
+    }
+    for d in &mut differences {
+        d.severity = t.severities.severity(d.kind, d.field.as_deref());
+    }
+    let error = (!failures.is_empty()).then(|| {
+        failures
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    let verdict = if !differences.is_empty() {
+        Verdict::Differs
+    } else if error.is_some() {
+        Verdict::Error
+    } else {
+        Verdict::Parity
+    };
+    CaseResult {
+        id: case.id.clone(),
+        suite: case.suite.clone(),
+        name: case.case.name.clone(),
+        verdict,
+        differences,
+        error,
+        failures,
+        responses,
+        probes,
+        noise: noise.clone(),
+        confirm: None,
+        expect: case.case.expect.clone(),
+    }
+}
+
+/// Against golden files: the recorded probe summary stands in for the
+/// baseline's, and the recorded Vary findings are compared with each
+/// candidate's.
+fn golden_findings(
+    case: &PlannedCase,
+    g: &GoldenFile,
+    candidates: &[String],
+    probes: &mut BTreeMap<String, ProbeSummary>,
+) -> Vec<Difference> {
+    probes.insert(
+        GOLDEN.to_string(),
+        ProbeSummary {
+            cache: g.responses.iter().map(|r| r.cache).collect(),
+            vary: g.vary.clone(),
+            encodings: Vec::new(),
+        },
+    );
+    let mut out = Vec::new();
+    if let Probe::Vary { header, .. } = &case.case.probe {
+        let display = header_display(case, header);
+        for p in candidates {
+            let cf = probes.get(p).map(|s| s.vary.clone()).unwrap_or_default();
+            out.extend(crate::cache::vary_diffs(&display, GOLDEN, &g.vary, p, &cf));
+        }
+    }
+    out
+}
+
+fn header_display(case: &PlannedCase, header: &str) -> String {
+    case.request
+        .headers
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .find(|k| k.eq_ignore_ascii_case(header))
+        .map(str::to_string)
+        .unwrap_or_else(|| display_header(header))
+}
+
+/// `accept-language` → `Accept-Language`, for messages.
+fn display_header(lower: &str) -> String {
+    lower
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The main answers of a probe (reference requests left out).
+fn main_of(list: &[Obs]) -> Vec<&Obs> {
+    list.iter().filter(|s| !s.label.is_reference()).collect()
+}
+
+/// What one provider's answers show on their own: Set-Cookie on a hit,
+/// broken cache expectations, encodings chosen, Vary findings.
+fn own_findings(
+    case: &PlannedCase,
+    p: &str,
+    list: &[Obs],
+    differences: &mut Vec<Difference>,
+) -> ProbeSummary {
+    for o in list {
+        if o.cache.outcome == provider::CacheOutcome::Hit && !o.set_cookie.is_empty() {
+            differences.push(crate::cache::cookie_on_hit(
+                p,
+                &o.label.to_string(),
+                &o.set_cookie,
+            ));
+        }
+    }
+    let main = main_of(list);
+    let mut summary = ProbeSummary {
+        cache: main.iter().map(|s| s.cache.outcome).collect(),
+        ..ProbeSummary::default()
+    };
+    match &case.case.probe {
+        Probe::Sequence {
+            expect: Some(expect),
+            ..
+        } => {
+            let readings: Vec<_> = main.iter().map(|s| s.cache.clone()).collect();
+            differences.extend(crate::cache::expect_diffs(p, &readings, expect));
+        }
+        Probe::Encoding { values } => {
+            let obs: Vec<&Normalized> = main.iter().map(|s| &s.norm).collect();
+            differences.extend(crate::cache::encoding_diffs(p, values, &obs));
+            summary.encodings = values
+                .iter()
+                .zip(&main)
+                .map(|(v, s)| {
+                    let enc = if s.norm.encodings.is_empty() {
+                        "identity".to_string()
+                    } else {
+                        s.norm.encodings.join(", ")
+                    };
+                    (v.clone(), enc)
+                })
+                .collect();
+        }
+        Probe::Vary { values, .. } => {
+            let m: Vec<(&Normalized, provider::CacheOutcome)> =
+                main.iter().map(|s| (&s.norm, s.cache.outcome)).collect();
+            let refs: Vec<Option<&Normalized>> = (0..values.len())
+                .map(|i| {
+                    list.iter()
+                        .find(|s| s.label == Label::Ref(i))
+                        .map(|s| &s.norm)
+                })
+                .collect();
+            summary.vary = crate::cache::vary_findings(values, &m, &refs);
+        }
+        _ => {}
+    }
+    summary
+}
+
+/// Baseline against one candidate: the responses, then the probe's checks.
+fn pair_findings(
+    case: &PlannedCase,
+    baseline: &str,
+    bm: &[&Obs],
+    p: &str,
+    cm: &[&Obs],
+    noise: &mut Noise,
+    probes: &BTreeMap<String, ProbeSummary>,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    match &case.case.probe {
+        Probe::Encoding { values } => {
+            for ((v, bs), cs) in values.iter().zip(bm).zip(cm) {
+                let found = compare(&bs.norm, &cs.norm, baseline, p);
+                for d in crate::noise::filter(noise, found, &bs.norm, &cs.norm) {
+                    out.push(d.with_context(format!("accept-encoding: {v}")));
+                }
+            }
+        }
+        _ => {
+            if let (Some(bs), Some(cs)) = (bm.first(), cm.first()) {
+                let found = compare(&bs.norm, &cs.norm, baseline, p);
+                out.extend(crate::noise::filter(noise, found, &bs.norm, &cs.norm));
+            }
+        }
+    }
+    match &case.case.probe {
+        Probe::Sequence { .. } => {
+            let br: Vec<_> = bm.iter().map(|s| s.cache.clone()).collect();
+            let cr: Vec<_> = cm.iter().map(|s| s.cache.clone()).collect();
+            out.extend(crate::cache::sequence_diffs(baseline, &br, p, &cr));
+            let ttl = |s: &&Obs| (s.cache.clone(), crate::cache::ttl(&s.norm));
+            let bt: Vec<_> = bm.iter().map(ttl).collect();
+            let ct: Vec<_> = cm.iter().map(ttl).collect();
+            out.extend(crate::cache::age_diffs(baseline, &bt, p, &ct));
+        }
+        Probe::Vary { header, .. } if baseline != GOLDEN => {
+            let display = header_display(case, header);
+            let findings =
+                |name: &str| probes.get(name).map(|s| s.vary.clone()).unwrap_or_default();
+            out.extend(crate::cache::vary_diffs(
+                &display,
+                baseline,
+                &findings(baseline),
+                p,
+                &findings(p),
+            ));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The comparison itself: every check of the case's probe, baseline side
+/// against each candidate side.
+pub fn judge(
+    case: &PlannedCase,
+    baseline: &str,
+    candidates: &[String],
+    seen: &Seen,
+    noise: &mut Noise,
+) -> (Vec<Difference>, BTreeMap<String, ProbeSummary>) {
+    let mut differences = Vec::new();
+    let mut probes = BTreeMap::new();
+    for (p, list) in seen.iter().filter(|(p, _)| *p != GOLDEN) {
+        let summary = own_findings(case, p, list, &mut differences);
+        probes.insert(p.clone(), summary);
+    }
+    let Some(b) = seen.get(baseline) else {
+        return (differences, probes);
+    };
+    let bm = main_of(b);
+    for p in candidates {
+        let Some(c) = seen.get(p) else { continue };
+        let cm = main_of(c);
+        differences.extend(pair_findings(case, baseline, &bm, p, &cm, noise, &probes));
+    }
+    (differences, probes)
+}

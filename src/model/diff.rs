@@ -1,0 +1,206 @@
+//! A difference between a baseline answer and a candidate answer: what kind,
+//! on which field, the two values, and how much it matters.
+//!
+//! Every stage that finds differences (`compare`, `cache`, `noise`, `judge`)
+//! builds them with [`Difference::new`], so clipping of long values is done
+//! in one place; the renderers only read them.
+
+use serde::{Deserialize, Serialize};
+
+/// What a difference is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Status,
+    Header,
+    Body,
+    Cache,
+    Vary,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Status,
+        Kind::Header,
+        Kind::Body,
+        Kind::Cache,
+        Kind::Vary,
+    ];
+
+    /// The words users write in `expect:`, `severities:` and allowlists.
+    pub const WORDS: &'static [&'static str] = &["status", "header", "body", "cache", "vary"];
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Header => "header",
+            Kind::Body => "body",
+            Kind::Cache => "cache",
+            Kind::Vary => "vary",
+        }
+    }
+}
+
+/// How much a difference matters: `critical`, `major`, `minor` or `info`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    #[default]
+    Minor,
+    Major,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::Major,
+        Severity::Minor,
+        Severity::Info,
+    ];
+    pub const WORDS: &'static [&'static str] = &["critical", "major", "minor", "info"];
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// One line of a text diff, as the diff library's operations gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// `equal`, `delete` (baseline only) or `insert` (candidate only).
+    pub tag: LineTag,
+    /// 1-based line numbers on each side (absent on the side without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+    /// The line's pieces: changed words are marked `emph` (word-level
+    /// highlights inside a changed line).
+    pub parts: Vec<DiffPart>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineTag {
+    Equal,
+    Delete,
+    Insert,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffPart {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub emph: bool,
+}
+
+impl DiffLine {
+    pub fn text(&self) -> String {
+        self.parts.iter().map(|p| p.text.as_str()).collect()
+    }
+}
+
+/// A group of diff lines with their context (a hunk of a unified diff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hunk {
+    /// 1-based first line and line count on each side.
+    pub old_start: usize,
+    pub old_len: usize,
+    pub new_start: usize,
+    pub new_len: usize,
+    pub lines: Vec<DiffLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    pub provider: String,
+    pub kind: Kind,
+    /// Filled by the run from the severity table.
+    #[serde(default)]
+    pub severity: Severity,
+    /// Header name, JSON Pointer, or null for the whole status/body.
+    pub field: Option<String>,
+    pub baseline: Option<String>,
+    pub candidate: Option<String>,
+    /// One readable sentence.
+    pub message: String,
+    /// A unified diff, for text bodies (rendered from `hunks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// The text diff's hunks, from the diff library's operations: what the
+    /// renderers draw side by side, with word-level highlights.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hunks: Vec<Hunk>,
+    /// Which request of a probe this is about (e.g. `accept-encoding: gzip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+/// Longest value quoted in a difference.
+pub const MAX_VALUE: usize = 400;
+
+impl Difference {
+    /// The one constructor: values longer than [`MAX_VALUE`] are clipped.
+    pub fn new(
+        provider: &str,
+        kind: Kind,
+        field: Option<String>,
+        baseline: Option<String>,
+        candidate: Option<String>,
+        message: impl Into<String>,
+    ) -> Difference {
+        Difference {
+            provider: provider.to_string(),
+            kind,
+            severity: Severity::default(),
+            field,
+            baseline: baseline.map(|s| clip(&s)),
+            candidate: candidate.map(|s| clip(&s)),
+            message: message.into(),
+            diff: None,
+            hunks: Vec::new(),
+            context: None,
+        }
+    }
+
+    pub fn with_context(mut self, context: impl Into<String>) -> Difference {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// The (provider, kind, field) triple that identifies a difference
+    /// across re-runs and shards.
+    pub fn signature(&self) -> (String, Kind, Option<String>) {
+        (self.provider.clone(), self.kind, self.field.clone())
+    }
+}
+
+/// `s`, cut at [`MAX_VALUE`] bytes (on a character boundary) with the full
+/// length said.
+pub fn clip(s: &str) -> String {
+    if s.len() <= MAX_VALUE {
+        return s.to_string();
+    }
+    let mut end = MAX_VALUE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}

@@ -1,0 +1,108 @@
+//! One request and its answer from one provider, as `exec` captured it, and
+//! why an exchange failed. Produced by `exec` (the only network code) and
+//! read by every later stage, so the types live here, below all of them.
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+/// Why one exchange with one provider produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
+#[error("{provider}: {kind}: {message}")]
+pub struct ExchangeError {
+    pub provider: String,
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    Resolve,
+    Connect,
+    Timeout,
+    Tls,
+    Reset,
+    Protocol,
+    WrongAddress,
+    Fingerprint,
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FailureKind::Resolve => "address lookup failed",
+            FailureKind::Connect => "connection failed",
+            FailureKind::Timeout => "timed out",
+            FailureKind::Tls => "TLS failed",
+            FailureKind::Reset => "connection reset",
+            FailureKind::Protocol => "HTTP error",
+            FailureKind::WrongAddress => "answer from outside the pinned addresses",
+            FailureKind::Fingerprint => "fingerprint check failed",
+        })
+    }
+}
+
+/// A body as received: the raw (encoded) digest, and the decoded bytes up to
+/// the size cap (above it only the decoded length and digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BodyCapture {
+    pub raw_len: u64,
+    pub raw_sha256: String,
+    /// `Content-Encoding` codings as sent, in order.
+    pub encodings: Vec<String>,
+    pub decoded_len: u64,
+    pub decoded_sha256: String,
+    /// The decoded bytes; `None` when over the cap or not decodable.
+    #[serde(skip)]
+    pub decoded: Option<Vec<u8>>,
+    /// Why the body could not be decoded, when it could not.
+    pub decode_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct Timing {
+    /// Until the response head arrived.
+    pub ttfb_ms: f64,
+    /// Until the last body byte arrived.
+    pub total_ms: f64,
+}
+
+/// One request and its response from one provider.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Exchange {
+    pub provider: String,
+    pub url: String,
+    pub status: u16,
+    pub version: String,
+    pub remote_addr: Option<SocketAddr>,
+    /// Every header line in order, names lower-cased, values as text
+    /// (non-UTF-8 bytes replaced).
+    pub headers: Vec<(String, String)>,
+    pub body: BodyCapture,
+    pub timing: Timing,
+}
+
+impl Exchange {
+    /// All values of a header (lower-case name), in order.
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What was found for a provider's addresses, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Resolution {
+    pub provider: String,
+    pub host: String,
+    /// The name looked up (`None` for pinned `addrs`).
+    pub name: Option<String>,
+    pub nameserver: Option<String>,
+    /// CNAME chain followed, in order.
+    pub cname_chain: Vec<String>,
+    pub addrs: Vec<IpAddr>,
+    pub error: Option<String>,
+}

@@ -1,0 +1,288 @@
+//! The result of a case: its verdict, the differences found, what each
+//! provider answered, learned noise and confirmation re-runs. Built by the
+//! run, read by every report, the gate and the golden files.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::diff::{Difference, Kind};
+use super::exchange::ExchangeError;
+use crate::provider::{self, CacheOutcome};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Parity,
+    Differs,
+    /// Confirmation re-runs disagreed: sometimes different, sometimes not.
+    Flaky,
+    /// Compared against golden files, and this case has none.
+    NoGolden,
+    Error,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Parity,
+        Verdict::Differs,
+        Verdict::Flaky,
+        Verdict::NoGolden,
+        Verdict::Error,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Parity => "parity",
+            Verdict::Differs => "differs",
+            Verdict::Flaky => "flaky",
+            Verdict::NoGolden => "no-golden",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// What one provider answered, as the report shows it (no body bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ResponseSummary {
+    pub provider: String,
+    /// Which request of the probe: `request`, `sequence[i]`, `vary[i]`, `ref[i]`.
+    pub label: Label,
+    pub status: u16,
+    pub version: String,
+    pub remote_addr: Option<String>,
+    pub ttfb_ms: f64,
+    pub total_ms: f64,
+    pub body_bytes: u64,
+    pub content_encoding: Vec<String>,
+    /// The normalised cache outcome, with the raw header values it was read from.
+    pub cache: provider::CacheReading,
+    /// Identity and cache headers of this answer, redacted.
+    pub aside: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub suite: String,
+    pub name: String,
+    pub verdict: Verdict,
+    pub differences: Vec<Difference>,
+    pub error: Option<String>,
+    /// Every provider failure of this case (`error` joins them).
+    pub failures: Vec<ExchangeError>,
+    pub responses: Vec<ResponseSummary>,
+    /// Per provider: cache outcomes, Vary findings, encodings chosen.
+    pub probes: BTreeMap<String, ProbeSummary>,
+    /// What A/A calibration found volatile on the baseline, and how many
+    /// differences that absorbed. Listed so that nothing is hidden silently.
+    #[serde(default)]
+    pub noise: crate::model::Noise,
+    /// Confirmation re-runs of a difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Confirmation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expectation>,
+}
+
+/// What one provider's cache did during a probe.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, Default)]
+pub struct ProbeSummary {
+    /// Cache outcome of each request of a sequence (or of the single request).
+    pub cache: Vec<provider::CacheOutcome>,
+    /// Vary findings, for every value after the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vary: Vec<VaryFinding>,
+    /// Content-Encoding chosen per Accept-Encoding value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encodings: Vec<(String, String)>,
+}
+
+/// How confirmation re-runs went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Confirmation {
+    /// Re-runs made.
+    pub reruns: u32,
+    /// Of those, how many found the same differences again.
+    pub agreed: u32,
+}
+
+/// What varied between baseline answers of one case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Noise {
+    /// Header name → the shapes its values took on the baseline.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, BTreeSet<String>>,
+    /// JSON Pointer → the shapes its values took (`number`, `string:a-9`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json: BTreeMap<String, BTreeSet<String>>,
+    /// 0-based line numbers of a text body that varied.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub lines: BTreeSet<usize>,
+    /// Differences absorbed by this noise in the run.
+    #[serde(default)]
+    pub suppressed: usize,
+}
+
+impl Noise {
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty() && self.json.is_empty() && self.lines.is_empty()
+    }
+}
+
+/// What a provider served for one value of a Vary probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "served", rename_all = "kebab-case")]
+pub enum Served {
+    /// That value's own variant.
+    Own,
+    /// A copy of the variant cached for an earlier value.
+    CopyOf {
+        #[serde(rename = "of")]
+        value: String,
+    },
+    /// A body matching neither its own variant nor an earlier one.
+    Other,
+    /// The variants cannot be told apart by body.
+    Indistinct,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaryFinding {
+    pub value: String,
+    #[serde(flatten)]
+    pub served: Served,
+    pub outcome: CacheOutcome,
+}
+
+/// What a case is expected to find (used by the example suites and the
+/// libtest runner; the CLI reports it beside the verdict).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub verdict: Verdict,
+    pub differences: Vec<ExpectedDifference>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedDifference {
+    pub kind: Kind,
+    pub field: Option<String>,
+    pub provider: Option<String>,
+}
+
+impl ExpectedDifference {
+    fn covers(&self, d: &Difference) -> bool {
+        d.kind == self.kind
+            && (self.field.is_none() || d.field == self.field)
+            && (self.provider.is_none() || Some(&d.provider) == self.provider.as_ref())
+    }
+}
+
+/// Did the case end as its suite says it should? `expect` absent means parity.
+/// With a list of expected differences, the set of (kind, field, provider)
+/// found must be exactly that list.
+pub fn check_expectation(r: &CaseResult) -> Result<(), String> {
+    let want = r
+        .expect
+        .as_ref()
+        .map(|e| e.verdict)
+        .unwrap_or(Verdict::Parity);
+    if r.verdict != want {
+        return Err(format!(
+            "expected verdict {}, got {}",
+            want.as_str(),
+            r.verdict.as_str()
+        ));
+    }
+    let Some(e) = &r.expect else { return Ok(()) };
+    if e.differences.is_empty() {
+        return Ok(());
+    }
+    let missing: Vec<String> = e
+        .differences
+        .iter()
+        .filter(|w| !r.differences.iter().any(|d| w.covers(d)))
+        .map(|w| format!("{}:{}", w.kind.as_str(), w.field.as_deref().unwrap_or("*")))
+        .collect();
+    let unexpected: Vec<String> = r
+        .differences
+        .iter()
+        .filter(|d| !e.differences.iter().any(|w| w.covers(d)))
+        .map(|d| format!("{}:{}", d.kind.as_str(), d.field.as_deref().unwrap_or("-")))
+        .collect();
+    if missing.is_empty() && unexpected.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected differences not found: [{}]; unexpected differences: [{}]",
+            missing.join(", "),
+            unexpected.join(", ")
+        ))
+    }
+}
+
+/// Which request of a probe an answer is: the single `request`, the i-th of
+/// a cache `sequence`, the i-th value of a Vary probe on the shared key, or
+/// the i-th value alone on its own key (`ref`, the reference variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Label {
+    Request,
+    Sequence(usize),
+    Vary(usize),
+    Ref(usize),
+}
+
+impl Label {
+    /// A reference request: not part of the probe's main answers.
+    pub fn is_reference(&self) -> bool {
+        matches!(self, Label::Ref(_))
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Request => f.write_str("request"),
+            Label::Sequence(i) => write!(f, "sequence[{i}]"),
+            Label::Vary(i) => write!(f, "vary[{i}]"),
+            Label::Ref(i) => write!(f, "ref[{i}]"),
+        }
+    }
+}
+
+impl std::str::FromStr for Label {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Label, String> {
+        if s == "request" {
+            return Ok(Label::Request);
+        }
+        let bad = || format!("`{s}` is not a probe label (request, sequence[i], vary[i], ref[i])");
+        let (word, rest) = s.split_once('[').ok_or_else(bad)?;
+        let i: usize = rest
+            .strip_suffix(']')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(bad)?;
+        match word {
+            "sequence" => Ok(Label::Sequence(i)),
+            "vary" => Ok(Label::Vary(i)),
+            "ref" => Ok(Label::Ref(i)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Label, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

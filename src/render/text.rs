@@ -1,0 +1,84 @@
+//! The readable summary printed at the end of a run, and one case as text
+//! (also the libtest runner's failure message).
+
+use crate::model::{check_expectation, CaseResult, Report, Verdict};
+
+/// The readable summary printed at the end of a run: one line per case that
+/// is not at parity, its differences under it, and the counts.
+pub fn render_text(report: &Report) -> String {
+    let mut out = String::new();
+    for w in &report.warnings {
+        out.push_str(&format!("WARNING: {w}\n"));
+    }
+    for c in &report.cases {
+        if c.verdict != Verdict::Parity {
+            out.push_str(&render_case(c, &report.baseline));
+        }
+    }
+    let s = &report.summary;
+    out.push_str(&format!(
+        "\n{} cases: {} parity, {} differs, {} flaky, {} no-golden, {} error ({} vs baseline {}, {} ms)\n",
+        s.total,
+        s.parity,
+        s.differs,
+        s.flaky,
+        s.no_golden,
+        s.error,
+        report.environment,
+        report.baseline,
+        report.duration_ms
+    ));
+    out
+}
+
+/// One case: its verdict line, error, and each difference under it.
+pub fn render_case(c: &CaseResult, baseline: &str) -> String {
+    let mut out = String::new();
+    let expected = match (&c.expect, check_expectation(c)) {
+        (Some(_), Ok(())) => " (as expected)",
+        _ => "",
+    };
+    out.push_str(&format!(
+        "{:<8} {}{expected}\n",
+        c.verdict.as_str().to_uppercase(),
+        c.id
+    ));
+    if let Some(e) = &c.error {
+        out.push_str(&format!("  error: {e}\n"));
+    }
+    for d in &c.differences {
+        let field = d
+            .field
+            .as_deref()
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default();
+        let context = d
+            .context
+            .as_deref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  [{}] {}{field}{context}: {}\n",
+            d.provider,
+            d.kind.as_str(),
+            d.message
+        ));
+        if let Some(diff) = &d.diff {
+            for line in diff.lines().take(40) {
+                out.push_str(&format!("      {line}\n"));
+            }
+        } else if d.baseline.is_some() || d.candidate.is_some() {
+            out.push_str(&format!(
+                "      {baseline}: {}\n      {}: {}\n",
+                d.baseline.as_deref().unwrap_or("(absent)"),
+                d.provider,
+                d.candidate.as_deref().unwrap_or("(absent)")
+            ));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Latency per suite and provider
+// ---------------------------------------------------------------------------
