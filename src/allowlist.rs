@@ -1,9 +1,8 @@
 //! The gate's allowlist: differences a team has accepted, each with a reason,
 //! an owner and an expiry date.
 //!
-//! The YAML itself is parsed by `suite::parse_yaml_file` (every YAML parse
-//! goes through `suite`, so the archived serde_yaml can be replaced in one
-//! place); this module validates and matches. Like the suites, its keys are
+//! The YAML itself is read through the YAML door (`yaml`), which gives each
+//! entry's position; this module validates and matches. Like the suites, its keys are
 //! a contract:
 //!
 //! ```yaml
@@ -27,15 +26,15 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 
 use crate::model::{Difference, Kind};
-use crate::suite::Location;
+use crate::yaml::{Location, Spanned};
 
 /// Allowlist errors are input errors like a suite's: file, line and key.
-pub type AllowlistError = crate::suite::SuiteError;
+pub type AllowlistError = crate::yaml::InputError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileDoc {
-    allow: Vec<EntryDoc>,
+    allow: Vec<Spanned<EntryDoc>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,10 +87,7 @@ impl Allowlist {
     }
 
     pub fn load(path: &Path) -> Result<Allowlist, AllowlistError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AllowlistError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::yaml::read(path)?;
         parse(path, &text)
     }
 }
@@ -145,18 +141,11 @@ impl fmt::Display for Entry {
 
 /// Parse an allowlist. `path` is used in messages only.
 pub fn parse(path: &Path, text: &str) -> Result<Allowlist, AllowlistError> {
-    let doc: FileDoc = crate::suite::parse_yaml_file(path, text)?;
-    let lines = entry_lines(text);
-    let count = doc.allow.len();
-    let mut entries = Vec::with_capacity(count);
-    for (i, e) in doc.allow.into_iter().enumerate() {
-        // Lines are only trusted when the layout gave one per entry.
-        let line = (lines.len() == count).then(|| lines[i]);
-        let at = Location {
-            file: path.to_path_buf(),
-            line,
-            column: None,
-        };
+    let doc: FileDoc = crate::yaml::parse(path, text)?;
+    let mut entries = Vec::with_capacity(doc.allow.len());
+    for e in doc.allow {
+        let at = Location::of(path, &e);
+        let e = e.value;
         let invalid = |key: &str, message: String| AllowlistError::Invalid {
             at: at.clone(),
             key: key.to_string(),
@@ -211,36 +200,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Allowlist, AllowlistError> {
     })
 }
 
-/// The 1-based line where each item of the block list under `allow:` starts
-/// (empty when the layout is not the plain block style).
-fn entry_lines(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut in_allow = false;
-    let mut indent: Option<usize> = None;
-    for (i, line) in text.lines().enumerate() {
-        let content = line.trim_start();
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let col = line.len() - content.len();
-        if !in_allow {
-            if col == 0 && content.starts_with("allow:") {
-                in_allow = true;
-            }
-            continue;
-        }
-        let is_item = content == "-" || content.starts_with("- ");
-        if col == 0 && !is_item {
-            break;
-        }
-        if is_item && indent.is_none_or(|n| n == col) {
-            indent = Some(col);
-            out.push(i + 1);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,8 +218,8 @@ mod tests {
         let a = parse(Path::new("allow.yaml"), GOOD).unwrap();
         assert_eq!(a.entries.len(), 2);
         let e = &a.entries[0];
-        assert_eq!(e.at.to_string(), "allow.yaml:3");
-        assert_eq!(a.entries[1].at.to_string(), "allow.yaml:11");
+        assert_eq!(e.at.to_string(), "allow.yaml:3:5");
+        assert_eq!(a.entries[1].at.to_string(), "allow.yaml:11:5");
         assert_eq!(e.expires, jiff::civil::date(2027, 1, 31));
         let xfo = diff(Kind::Header, Some("x-frame-options"), "cloudflare");
         assert!(e.matches("checkout::cart", &xfo));
@@ -296,7 +255,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("allow.yaml:2:") && e.contains("missing field `owner`"),
+            e.starts_with("allow.yaml:4:") && e.contains("missing field `owner`"),
             "{e}"
         );
         let text = "allow:\n  - case: a::b\n    kind: headr\n    reason: r\n    owner: o\n    expires: 2027-01-01\n";
@@ -315,7 +274,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("allow.yaml:2: key `case`: not a valid glob"),
+            e.starts_with("allow.yaml:2:5: key `case`: not a valid glob"),
             "{e}"
         );
         let text =
@@ -323,7 +282,7 @@ mod tests {
         let e = parse(Path::new("allow.yaml"), text)
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "allow.yaml:2: key `reason`: must not be empty");
+        assert_eq!(e, "allow.yaml:2:5: key `reason`: must not be empty");
         let e = parse(Path::new("allow.yaml"), "alow: []\n")
             .unwrap_err()
             .to_string();

@@ -1,7 +1,8 @@
-//! Files in and out: atomic writes (a temp file in the same folder, renamed
-//! into place, so a reader never sees half a file).
+//! Files in and out: bounded reads of regular files only (a FIFO or a
+//! device could block or never end), and atomic writes (a temp file in the
+//! same folder, renamed into place, so a reader never sees half a file).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// Write `contents` to `path` atomically, creating the folder.
@@ -13,4 +14,42 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Read a whole regular file of at most `limit` bytes. The error is a
+/// sentence for the user (the path is added by the caller): the OS error
+/// once, or what is wrong with the file and how to fix it.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| os_error(&e))?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    if meta.len() > limit {
+        return Err(format!(
+            "{} bytes is more than the limit of {limit} bytes",
+            meta.len()
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| os_error(&e))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow between the check and the read: read one byte past
+    // the limit to tell.
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| os_error(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("more than the limit of {limit} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// An OS error as one sentence, by its kind (the OS text otherwise).
+pub fn os_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "no such file or folder".to_string(),
+        K::PermissionDenied => "permission denied".to_string(),
+        K::IsADirectory => "is a folder, not a file".to_string(),
+        _ => e.to_string(),
+    }
 }

@@ -32,7 +32,7 @@ pub enum GoldenError {
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error(transparent)]
-    Parse(#[from] crate::suite::SuiteError),
+    Parse(#[from] crate::yaml::InputError),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,14 +276,12 @@ pub fn pending_path(golden: &Path) -> PathBuf {
 }
 
 pub fn load(path: &Path) -> Result<Option<GoldenFile>, GoldenError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(crate::suite::parse_golden(path, &text)?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(GoldenError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        }),
+    if !path.exists() {
+        return Ok(None);
     }
+    let text = crate::yaml::read(path)?;
+    let g = crate::yaml::parse(path, &text).map_err(crate::yaml::InputError::from)?;
+    Ok(Some(g))
 }
 
 /// What a write did.
@@ -322,7 +320,7 @@ pub fn write(
             return Ok(Written::Unchanged);
         }
     }
-    let text = crate::suite::to_yaml(g).map_err(|m| GoldenError::Io {
+    let text = crate::yaml::to_string(g).map_err(|m| GoldenError::Io {
         path: path.display().to_string(),
         message: m,
     })?;

@@ -10,6 +10,8 @@
 pub mod allowlist;
 pub mod cache;
 pub mod compare;
+pub mod config;
+pub mod edit;
 pub mod exec;
 pub mod exit;
 pub mod fsio;
@@ -31,6 +33,7 @@ pub mod severity;
 pub mod shard;
 pub mod suite;
 pub mod testrunner;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
@@ -40,7 +43,7 @@ pub fn prepare(
     config: &Path,
     env: Option<&str>,
     paths: &[PathBuf],
-) -> Result<(suite::Environment, plan::Plan), suite::SuiteError> {
+) -> Result<(suite::Environment, plan::Plan), yaml::InputError> {
     let config = suite::Config::load(config)?;
     let env = config.environment(env)?.clone();
     let suites = suite::load_suites(paths)?;

@@ -118,7 +118,7 @@ fn allowlisted_differences_pass_and_the_entries_are_printed() {
     assert!(o.stale.is_empty() && o.expired.is_empty());
     let text = gate::render(&o, &a);
     assert!(text.contains(
-        "ALLOWED   allow.yaml:2 `checkout::* header x-frame-options on cloudflare` (owner net-team, expires 2027-01-31): set by the new WAF rule instead covered 1 difference:"
+        "ALLOWED   allow.yaml:2:5 `checkout::* header x-frame-options on cloudflare` (owner net-team, expires 2027-01-31): set by the new WAF rule instead covered 1 difference:"
     ), "{text}");
     assert!(
         text.contains("owner api-team, expires 2026-12-31"),
@@ -140,7 +140,7 @@ fn an_expired_entry_blocks_naming_its_owner() {
     let text = gate::render(&o, &a);
     assert!(
         text.contains(
-            "EXPIRED   allow.yaml:9 `api::price body /price` (owner api-team, expires 2026-12-31)"
+            "EXPIRED   allow.yaml:9:5 `api::price body /price` (owner api-team, expires 2026-12-31)"
         ),
         "{text}"
     );
@@ -168,7 +168,7 @@ fn an_entry_that_matched_nothing_is_stale_and_does_not_block() {
     assert_eq!(o.stale, vec![2]);
     let out = gate::render(&o, &a);
     assert!(
-        out.contains("STALE     allow.yaml:15 `legacy::*` (owner web-team, expires 2027-06-01): old cases: matched nothing"),
+        out.contains("STALE     allow.yaml:15:5 `legacy::*` (owner web-team, expires 2027-06-01): old cases: matched nothing"),
         "{out}"
     );
 }

@@ -251,19 +251,19 @@ fn merge_takes_the_earliest_start_and_the_longest_duration() {
 #[test]
 fn the_nightly_workflow_shards_merges_summarises_and_gates_last() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci/nightly.yml");
-    let w: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let w: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let shard = &w["jobs"]["shard"];
     let matrix: Vec<u64> = shard["strategy"]["matrix"]["shard"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
     assert_eq!(matrix, [1, 2, 3, 4]);
-    let runs = |job: &serde_yaml::Value| -> Vec<String> {
+    let runs = |job: &serde_json::Value| -> Vec<String> {
         job["steps"]
-            .as_sequence()
+            .as_array()
             .unwrap()
             .iter()
             .map(|s| {
@@ -297,15 +297,15 @@ fn the_nightly_workflow_shards_merges_summarises_and_gates_last() {
         "the gate is the last step"
     );
     let html = merge["steps"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .any(|s| s["with"]["path"].as_str() == Some("reports/merged/report.html"));
     assert!(html, "the HTML is uploaded as an artifact");
 
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci/pre-cutover.yml");
-    let w: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let w: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let steps = runs(&w["jobs"]["gate"]);
     assert!(
         steps.iter().all(|s| !s.contains("edgeparity run")),

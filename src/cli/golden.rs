@@ -284,7 +284,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
         let mut text =
             std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
         for (name, headers, pointers) in cases {
-            match suite::add_ignores(&text, &name, &headers, &pointers) {
+            match edgeparity::edit::add_ignores(&text, &name, &headers, &pointers) {
                 Ok(t) => text = t,
                 Err(e) => {
                     refused += 1;

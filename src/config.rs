@@ -1,0 +1,575 @@
+//! The project config, `parity.yaml`: environments, their providers and
+//! how each is reached, and the project's severity overrides.
+//!
+//! Its keys are a contract with users and their CI scripts, so unknown keys
+//! are errors (with a "did you mean" hint) and every error names the file,
+//! the line and the key, from the parser's spans. Nothing here panics on
+//! user input.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::model::{Kind, Severity};
+use crate::yaml::{self, hint, InputError, Location, Spanned};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    default_env: Option<Spanned<String>>,
+    environments: BTreeMap<String, Spanned<EnvFile>>,
+    /// Overrides of the default severity table, first match wins.
+    #[serde(default)]
+    severities: Vec<Spanned<SeverityFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeverityFile {
+    kind: Spanned<String>,
+    #[serde(default)]
+    field: Option<String>,
+    severity: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvFile {
+    baseline: Spanned<String>,
+    providers: BTreeMap<String, Spanned<ProviderFile>>,
+    #[serde(default)]
+    ca_file: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    insecure: bool,
+    #[serde(default)]
+    http: HttpMode,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    connect_timeout_ms: Option<u64>,
+    #[serde(default)]
+    body_cap_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderFile {
+    #[serde(default)]
+    addrs: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    resolve: Option<Spanned<String>>,
+    #[serde(default)]
+    nameserver: Option<Spanned<String>>,
+    /// Which built-in provider profile applies; defaults to the provider's name.
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    fingerprint: Option<Spanned<FingerprintFile>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum FingerprintFile {
+    Off(bool),
+    Rule(FingerprintRuleFile),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FingerprintRuleFile {
+    header: String,
+    #[serde(default)]
+    matches: Option<String>,
+}
+
+/// Which HTTP version to speak to every provider of an environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpMode {
+    #[default]
+    Auto,
+    H1,
+    H2,
+}
+
+/// How a provider's edge addresses are found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Pinned addresses from the config.
+    Addrs(Vec<IpAddr>),
+    /// A DNS name to resolve (with `{host}` filled from the suite's host),
+    /// optionally asking one nameserver instead of the system's resolver.
+    Resolve {
+        name: String,
+        nameserver: Option<SocketAddr>,
+    },
+}
+
+/// A provider's fingerprint override from the config.
+#[derive(Debug, Clone)]
+pub enum FingerprintSetting {
+    /// Use the built-in fingerprint of the provider's kind.
+    BuiltIn,
+    /// Checking turned off by the user (a loud warning is printed).
+    Off,
+    /// A header that must be present, and optionally match a pattern.
+    Custom {
+        header: String,
+        /// Compiled when the config is read: a bad pattern is a config error.
+        matches: Option<regex::Regex>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    /// The built-in profile (noise, cache headers, fingerprint) to use.
+    pub kind: String,
+    pub target: Target,
+    pub fingerprint: FingerprintSetting,
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: String,
+    pub baseline: String,
+    /// Baseline first, then the candidates in name order.
+    pub providers: Vec<ProviderConfig>,
+    pub ca_file: Option<PathBuf>,
+    /// Where `ca_file` is written in the config, for errors reading it.
+    pub ca_file_at: Option<Location>,
+    pub insecure: bool,
+    pub http: HttpMode,
+    pub timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub body_cap_bytes: u64,
+    /// The project's severity overrides (from the config's top level).
+    pub severities: Vec<crate::severity::Rule>,
+}
+
+impl Environment {
+    pub fn candidates(&self) -> impl Iterator<Item = &ProviderConfig> {
+        self.providers.iter().filter(|p| p.name != self.baseline)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub default_env: Option<String>,
+    pub environments: BTreeMap<String, Environment>,
+}
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 3_000;
+pub const DEFAULT_BODY_CAP: u64 = 8 * 1024 * 1024;
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, InputError> {
+        let text = yaml::read(path)?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, InputError> {
+        let file: ConfigFile = yaml::parse(path, text)?;
+        let severities = file
+            .severities
+            .iter()
+            .enumerate()
+            .map(|(i, r)| severity_rule(path, i, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let mut environments = BTreeMap::new();
+        for (name, env) in file.environments {
+            let env = environment(path, base_dir, &name, env, &severities)?;
+            environments.insert(name, env);
+        }
+        if let Some(d) = &file.default_env {
+            if !environments.contains_key(&d.value) {
+                let known: Vec<&str> = environments.keys().map(String::as_str).collect();
+                return Err(InputError::invalid(
+                    Location::of(path, d),
+                    "default_env",
+                    format!(
+                        "`{}` is not one of the environments ({}){}",
+                        d.value,
+                        known.join(", "),
+                        hint(&d.value, &known)
+                    ),
+                ));
+            }
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            default_env: file.default_env.map(|d| d.value),
+            environments,
+        })
+    }
+
+    /// The environment named, or the default one.
+    pub fn environment(&self, name: Option<&str>) -> Result<&Environment, InputError> {
+        let at = Location::file(&self.path);
+        let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+        let name = match name.or(self.default_env.as_deref()) {
+            Some(n) => n,
+            None if self.environments.len() == 1 => known[0],
+            None => {
+                return Err(InputError::invalid(
+                    at,
+                    "default_env",
+                    format!(
+                        "no environment chosen: pass --env or set default_env ({})",
+                        known.join(", ")
+                    ),
+                ))
+            }
+        };
+        self.environments.get(name).ok_or_else(|| {
+            InputError::invalid(
+                at,
+                "environments",
+                format!(
+                    "no environment `{name}` (known: {}){}",
+                    known.join(", "),
+                    hint(name, &known)
+                ),
+            )
+        })
+    }
+}
+
+fn severity_rule(
+    path: &Path,
+    i: usize,
+    r: &Spanned<SeverityFile>,
+) -> Result<crate::severity::Rule, InputError> {
+    let r = &r.value;
+    let kind = Kind::parse(&r.kind.value).ok_or_else(|| {
+        InputError::invalid(
+            Location::of(path, &r.kind),
+            format!("severities[{i}].kind"),
+            format!(
+                "`{}` is not a difference kind ({}){}",
+                r.kind.value,
+                Kind::WORDS.join(", "),
+                hint(&r.kind.value, Kind::WORDS)
+            ),
+        )
+    })?;
+    let severity = Severity::parse(&r.severity.value).ok_or_else(|| {
+        InputError::invalid(
+            Location::of(path, &r.severity),
+            format!("severities[{i}].severity"),
+            format!(
+                "`{}` is not a severity ({}){}",
+                r.severity.value,
+                Severity::WORDS.join(", "),
+                hint(&r.severity.value, Severity::WORDS)
+            ),
+        )
+    })?;
+    Ok(crate::severity::Rule {
+        kind,
+        field: r.field.as_ref().map(|f| f.to_ascii_lowercase()),
+        severity,
+    })
+}
+
+fn environment(
+    path: &Path,
+    base_dir: &Path,
+    name: &str,
+    env: Spanned<EnvFile>,
+    severities: &[crate::severity::Rule],
+) -> Result<Environment, InputError> {
+    let env_at = Location::of(path, &env);
+    let env = env.value;
+    let env_key = format!("environments.{name}");
+    let baseline = env.baseline.value.clone();
+    if !env.providers.contains_key(&baseline) {
+        let known: Vec<&str> = env.providers.keys().map(String::as_str).collect();
+        return Err(InputError::invalid(
+            Location::of(path, &env.baseline),
+            format!("{env_key}.baseline"),
+            format!(
+                "baseline `{baseline}` is not one of the providers ({}){}",
+                known.join(", "),
+                hint(&baseline, &known)
+            ),
+        ));
+    }
+    if env.providers.len() < 2 {
+        return Err(InputError::invalid(
+            env_at,
+            format!("{env_key}.providers"),
+            "at least two providers are needed: a baseline and a candidate",
+        ));
+    }
+    let mut providers = Vec::new();
+    for (pname, p) in env.providers {
+        let pkey = format!("{env_key}.providers.{pname}");
+        providers.push(provider(path, &pkey, pname, p)?);
+    }
+    // Baseline first, candidates after in name order (BTreeMap order).
+    providers.sort_by_key(|p| p.name != baseline);
+    let (ca_file, ca_file_at) = match env.ca_file {
+        None => (None, None),
+        Some(c) => {
+            let at = Location::of(path, &c);
+            let p = c.value;
+            let p = if p.is_absolute() { p } else { base_dir.join(p) };
+            (Some(p), Some(at))
+        }
+    };
+    Ok(Environment {
+        name: name.to_string(),
+        baseline,
+        providers,
+        ca_file,
+        ca_file_at,
+        insecure: env.insecure,
+        http: env.http,
+        timeout_ms: env.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        connect_timeout_ms: env.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
+        body_cap_bytes: env.body_cap_bytes.unwrap_or(DEFAULT_BODY_CAP),
+        severities: severities.to_vec(),
+    })
+}
+
+fn provider(
+    path: &Path,
+    pkey: &str,
+    name: String,
+    p: Spanned<ProviderFile>,
+) -> Result<ProviderConfig, InputError> {
+    let at = Location::of(path, &p);
+    let p = p.value;
+    let target = target(path, pkey, at, p.addrs, p.resolve, p.nameserver)?;
+    let fingerprint = match p.fingerprint {
+        None => FingerprintSetting::BuiltIn,
+        Some(f) => fingerprint(path, pkey, f)?,
+    };
+    Ok(ProviderConfig {
+        kind: p.kind.unwrap_or_else(|| name.clone()),
+        name,
+        target,
+        fingerprint,
+    })
+}
+
+fn target(
+    path: &Path,
+    pkey: &str,
+    at: Location,
+    addrs: Option<Spanned<Vec<Spanned<String>>>>,
+    resolve: Option<Spanned<String>>,
+    nameserver: Option<Spanned<String>>,
+) -> Result<Target, InputError> {
+    match (addrs, resolve) {
+        (Some(addrs), None) => {
+            if addrs.value.is_empty() {
+                return Err(InputError::invalid(
+                    Location::of(path, &addrs),
+                    format!("{pkey}.addrs"),
+                    "needs at least one address",
+                ));
+            }
+            let mut ips = Vec::new();
+            for a in &addrs.value {
+                let ip: IpAddr = a.value.trim_matches(['[', ']']).parse().map_err(|_| {
+                    InputError::invalid(
+                        Location::of(path, a),
+                        format!("{pkey}.addrs"),
+                        format!("`{}` is not an IPv4 or IPv6 address", a.value),
+                    )
+                })?;
+                ips.push(ip);
+            }
+            if let Some(ns) = nameserver {
+                return Err(InputError::invalid(
+                    Location::of(path, &ns),
+                    format!("{pkey}.nameserver"),
+                    "`nameserver` only goes with `resolve`",
+                ));
+            }
+            Ok(Target::Addrs(ips))
+        }
+        (None, Some(name)) => {
+            if name.value.trim().is_empty() {
+                return Err(InputError::invalid(
+                    Location::of(path, &name),
+                    format!("{pkey}.resolve"),
+                    "is empty",
+                ));
+            }
+            let nameserver = match nameserver {
+                None => None,
+                Some(ns) => Some(parse_nameserver(&ns.value).ok_or_else(|| {
+                    InputError::invalid(
+                        Location::of(path, &ns),
+                        format!("{pkey}.nameserver"),
+                        format!("`{}` is not an address like 1.1.1.1:53", ns.value),
+                    )
+                })?),
+            };
+            Ok(Target::Resolve {
+                name: name.value,
+                nameserver,
+            })
+        }
+        (Some(_), Some(_)) => Err(InputError::invalid(
+            at,
+            pkey,
+            "give either `addrs` or `resolve`, not both",
+        )),
+        (None, None) => Err(InputError::invalid(
+            at,
+            pkey,
+            "needs `addrs` (pinned edge addresses) or `resolve` (a DNS name)",
+        )),
+    }
+}
+
+fn fingerprint(
+    path: &Path,
+    pkey: &str,
+    f: Spanned<FingerprintFile>,
+) -> Result<FingerprintSetting, InputError> {
+    let at = Location::of(path, &f);
+    Ok(match f.value {
+        FingerprintFile::Off(true) => FingerprintSetting::BuiltIn,
+        FingerprintFile::Off(false) => FingerprintSetting::Off,
+        FingerprintFile::Rule(r) => {
+            let matches = match &r.matches {
+                None => None,
+                Some(re) => Some(regex::Regex::new(re).map_err(|e| {
+                    InputError::invalid(
+                        at.clone(),
+                        format!("{pkey}.fingerprint.matches"),
+                        format!("not a valid regex: {e}"),
+                    )
+                })?),
+            };
+            if http::HeaderName::from_bytes(r.header.as_bytes()).is_err() {
+                return Err(InputError::invalid(
+                    at,
+                    format!("{pkey}.fingerprint.header"),
+                    format!("`{}` is not a header name", r.header),
+                ));
+            }
+            FingerprintSetting::Custom {
+                header: r.header.to_ascii_lowercase(),
+                matches,
+            }
+        }
+    })
+}
+
+fn parse_nameserver(s: &str) -> Option<SocketAddr> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Some(sa);
+    }
+    s.trim_matches(['[', ']'])
+        .parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 53))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"default_env: testbed
+environments:
+  testbed:
+    baseline: fastly
+    providers:
+      fastly:
+        addrs: ["127.0.0.2"]
+      cloudflare:
+        addrs: ["127.0.0.3"]
+  staging:
+    baseline: fastly
+    providers:
+      fastly:
+        resolve: "{host}.global.fastly.net"
+      cloudflare:
+        resolve: "{host}.cdn.cloudflare.net"
+        nameserver: "1.1.1.1:53"
+"#;
+
+    #[test]
+    fn the_documented_config_loads() {
+        let c = Config::parse(Path::new("parity.yaml"), CONFIG).unwrap();
+        let tb = c.environment(None).unwrap();
+        assert_eq!(tb.name, "testbed");
+        assert_eq!(tb.providers[0].name, "fastly");
+        assert_eq!(
+            tb.providers[1].target,
+            Target::Addrs(vec!["127.0.0.3".parse().unwrap()])
+        );
+        let st = c.environment(Some("staging")).unwrap();
+        assert_eq!(
+            st.providers[1].target,
+            Target::Resolve {
+                name: "{host}.cdn.cloudflare.net".into(),
+                nameserver: Some("1.1.1.1:53".parse().unwrap())
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_config_key_names_line_and_hint() {
+        let text = CONFIG.replace(
+            "baseline: fastly\n    providers:\n      fastly:\n        addrs",
+            "baseline: fastly\n    providers:\n      fastly:\n        adrs",
+        );
+        let e = Config::parse(Path::new("parity.yaml"), &text).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("parity.yaml:7:9:"), "{s}");
+        assert!(s.contains("unknown field `adrs`"), "{s}");
+        assert!(s.contains("did you mean `addrs`?"), "{s}");
+    }
+
+    #[test]
+    fn baseline_must_be_a_provider() {
+        let text = CONFIG.replacen("baseline: fastly", "baseline: fasty", 1);
+        let s = Config::parse(Path::new("p.yaml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("p.yaml:4:15:"), "{s}");
+        assert!(s.contains("environments.testbed.baseline"), "{s}");
+        assert!(s.contains("did you mean `fastly`?"), "{s}");
+    }
+
+    #[test]
+    fn a_bad_address_and_a_bad_pattern_name_their_line() {
+        let text = CONFIG.replace("addrs: [\"127.0.0.3\"]", "addrs: [\"127.0.0.1:8787\"]");
+        let s = Config::parse(Path::new("p.yaml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("p.yaml:9:17:"), "{s}");
+        assert!(s.contains("is not an IPv4 or IPv6 address"), "{s}");
+        let text = CONFIG.replace(
+            "addrs: [\"127.0.0.3\"]",
+            "addrs: [\"127.0.0.3\"]\n        fingerprint: {header: cf-ray, matches: \"(\"}",
+        );
+        let s = Config::parse(Path::new("p.yaml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("p.yaml:10:22:"), "{s}");
+        assert!(s.contains("not a valid regex"), "{s}");
+    }
+
+    #[test]
+    fn duplicate_environment_is_an_error() {
+        let text = format!("{CONFIG}  testbed:\n    baseline: a\n    providers: {{}}\n");
+        let s = Config::parse(Path::new("p.yaml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("p.yaml:18:3:"), "{s}");
+        assert!(s.contains("duplicate"), "{s}");
+    }
+}
