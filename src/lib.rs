@@ -23,6 +23,7 @@ pub mod render;
 pub mod report;
 pub mod severity;
 pub mod shard;
+pub mod stats;
 pub mod suite;
 pub mod testrunner;
 
