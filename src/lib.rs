@@ -7,6 +7,7 @@
 
 pub mod allowlist;
 pub mod cache;
+pub mod canary;
 pub mod compare;
 pub mod core;
 pub mod exec;
