@@ -9,6 +9,7 @@
 
 pub mod allowlist;
 pub mod cache;
+pub mod canary;
 pub mod compare;
 pub mod config;
 pub mod edit;
@@ -31,6 +32,7 @@ pub mod report;
 pub mod run;
 pub mod severity;
 pub mod shard;
+pub mod stats;
 pub mod suite;
 pub mod testrunner;
 pub mod yaml;
