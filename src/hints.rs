@@ -1241,6 +1241,19 @@ mod tests {
         }
     }
 
+    /// Bodies as the testbed serves them (origin, and the Cloudflare
+    /// stand-in's rewrite or own answer).
+    const CONTACT_ORIGIN: &str = "<!doctype html>\n<title>Contact</title>\n\
+        <p>Write to <a href=\"mailto:team@example.test\">team@example.test</a>.</p>\n";
+    const CONTACT_CF: &str = "<!doctype html>\n<title>Contact</title>\n\
+        <p>Write to <a href=\"/cdn-cgi/l/email-protection#2c58494d416c49544d415c40490258495f58\">\
+        [email&#160;protected]</a><script data-cfasync=\"false\" \
+        src=\"/cdn-cgi/scripts/5c5dd728/cloudflare-static/email-decode.min.js\"></script>.</p>\n";
+    const ADMIN_CF: &str = "<!DOCTYPE html>\n<html><head><title>Access denied | www.example.test \
+        used Cloudflare to restrict access</title></head>\n<body><h1>Access denied</h1>\n\
+        <p>Error code 1020</p>\n<p>Cloudflare Ray ID: b36ae2cfd1c29ca8 &bull; Performance &amp; \
+        security by Cloudflare</p>\n</body></html>\n";
+
     #[test]
     fn testbed_differences_get_the_hint_a_migration_needs() {
         // The deliberate differences of testbed/README.md, as the example
@@ -1248,6 +1261,17 @@ mod tests {
         let ch_dynamic = h(&[
             ("cf-cache-status", "DYNAMIC"),
             ("cache-control", "public, max-age=300"),
+        ]);
+        let ch_no_store = h(&[
+            ("cf-cache-status", "DYNAMIC"),
+            ("cache-control", "no-store"),
+        ]);
+        let ch_dynamic_bare = h(&[("cf-cache-status", "DYNAMIC")]);
+        let ch_challenge = h(&[("server", "cloudflare"), ("cf-mitigated", "challenge")]);
+        let ch_moved = h(&[
+            ("location", "https://www.example.test/hints/contact.html"),
+            ("server", "cloudflare"),
+            ("cf-ray", "ec04997c53603678-TST"),
         ]);
         let cases: Vec<(Finding<'_>, Option<&str>)> = vec![
             // #1 HTML not cached by extension.
@@ -1327,6 +1351,83 @@ mod tests {
                     ..cf("cache")
                 },
                 None,
+            ),
+            // #8 neither side caches (no-store, or a status Fastly does not
+            // cache): vocabulary only, no hint.
+            (
+                Finding {
+                    field: Some("sequence[0]"),
+                    baseline: Some("miss"),
+                    candidate: Some("uncacheable"),
+                    method: Some("GET"),
+                    candidate_status: Some(200),
+                    candidate_headers: &ch_no_store,
+                    ..cf("cache")
+                },
+                None,
+            ),
+            (
+                Finding {
+                    field: Some("sequence[0]"),
+                    baseline: Some("miss"),
+                    candidate: Some("uncacheable"),
+                    method: Some("GET"),
+                    candidate_status: Some(500),
+                    candidate_headers: &ch_dynamic_bare,
+                    ..cf("cache")
+                },
+                None,
+            ),
+            // #10-#14: suites/hints.yaml.
+            (
+                Finding {
+                    baseline_body: Some(CONTACT_ORIGIN),
+                    candidate_body: Some(CONTACT_CF),
+                    ..cf("body")
+                },
+                Some("email-obfuscation"),
+            ),
+            (
+                Finding {
+                    field: Some("content-type"),
+                    baseline: Some("text/html; charset=utf-8"),
+                    candidate: Some("text/html"),
+                    baseline_status: Some(200),
+                    candidate_status: Some(403),
+                    candidate_body: Some(ADMIN_CF),
+                    ..cf("header")
+                },
+                Some("waf-block-or-challenge"),
+            ),
+            (
+                Finding {
+                    baseline: Some("200"),
+                    candidate: Some("403"),
+                    baseline_status: Some(200),
+                    candidate_status: Some(403),
+                    candidate_headers: &ch_challenge,
+                    ..cf("status")
+                },
+                Some("waf-block-or-challenge"),
+            ),
+            (
+                Finding {
+                    baseline_status: Some(200),
+                    candidate_status: Some(524),
+                    ..cf("body")
+                },
+                Some("edge-timeout-error"),
+            ),
+            (
+                Finding {
+                    field: Some("location"),
+                    candidate: Some("https://www.example.test/hints/contact.html"),
+                    baseline_status: Some(200),
+                    candidate_status: Some(301),
+                    candidate_headers: &ch_moved,
+                    ..cf("header")
+                },
+                Some("edge-redirect"),
             ),
             // #9 flaky body: no hint.
             (
