@@ -18,6 +18,7 @@ pub mod exit;
 pub mod fsio;
 pub mod gate;
 pub mod golden;
+pub mod hints;
 pub mod judge;
 pub mod model;
 pub mod noise;

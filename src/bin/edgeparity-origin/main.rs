@@ -376,6 +376,23 @@ fn get(path: &str, query: &str, headers: &HeaderMap) -> Reply {
             "set-cookie",
             format!("session={}; Path=/; HttpOnly", random_hex()),
         ),
+        // Pages the Cloudflare stand-in rewrites or answers itself, so that
+        // its answers carry the signatures the remediation hints match
+        // (testbed/README.md, "Signatures for the hints").
+        "/hints/contact.html" => Reply::ok(
+            HTML,
+            "<!doctype html>\n<title>Contact</title>\n\
+             <p>Write to <a href=\"mailto:team@example.test\">team@example.test</a>.</p>\n",
+        )
+        .with("cache-control", "public, max-age=300"),
+        "/hints/admin.html"
+        | "/hints/challenge.html"
+        | "/hints/timeout.html"
+        | "/hints/moved.html" => Reply::ok(
+            HTML,
+            format!("<!doctype html>\n<p>The origin's page {path}.</p>\n"),
+        )
+        .with("cache-control", "public, max-age=300"),
         "/redirect" => Reply::text(StatusCode::MOVED_PERMANENTLY, "moved to /\n")
             .with("location", "/")
             .with("cache-control", "max-age=60"),
