@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Difference, Kind};
+use crate::model::{DiffLine, DiffPart, Difference, Hunk, Kind, LineTag};
 use crate::normalize::{NormBody, Normalized};
 use crate::provider;
 
@@ -174,18 +174,20 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
                 if bt == ct {
                     return vec![];
                 }
-                let udiff = similar::TextDiff::from_lines(bt.as_str(), ct.as_str())
-                    .unified_diff()
-                    .context_radius(3)
-                    .header("baseline", provider)
-                    .to_string();
+                let (hunks, note) = text_hunks(bt, ct);
                 let mut d = mk(
                     None,
                     Some(summary(bb)),
                     Some(summary(cb)),
                     "text bodies differ".into(),
                 );
-                d.diff = Some(clip_diff(&udiff));
+                let mut udiff = crate::model::diff::unified(&hunks, "baseline", provider);
+                if let Some(note) = note {
+                    udiff.push_str(&note);
+                    udiff.push('\n');
+                }
+                d.diff = Some(udiff);
+                d.hunks = hunks;
                 return vec![d];
             }
             let (bd, cd) = (digest(bb), digest(cb));
@@ -339,17 +341,69 @@ fn json_diff(ptr: &str, b: &serde_json::Value, c: &serde_json::Value, out: &mut 
     }
 }
 
-fn clip_diff(s: &str) -> String {
-    const MAX_LINES: usize = 200;
-    let lines: Vec<&str> = s.lines().collect();
-    if lines.len() <= MAX_LINES {
-        return s.to_string();
+/// Most diff lines kept per body difference; the rest are counted.
+pub const MAX_DIFF_LINES: usize = 200;
+/// How long one text diff may take before the library settles for a
+/// coarser (still correct) alignment.
+pub const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The hunks of a line diff, from the diff library's operations, with the
+/// changed words of each changed line marked (`emph`). At most
+/// [`MAX_DIFF_LINES`] lines are kept; the note says how many more there were.
+pub fn text_hunks(old: &str, new: &str) -> (Vec<Hunk>, Option<String>) {
+    use similar::ChangeTag;
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(old, new);
+    let mut hunks = Vec::new();
+    let mut kept = 0usize;
+    let mut dropped = 0usize;
+    for group in diff.grouped_ops(3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let mut hunk = Hunk {
+            old_start: first.old_range().start + 1,
+            old_len: last.old_range().end - first.old_range().start,
+            new_start: first.new_range().start + 1,
+            new_len: last.new_range().end - first.new_range().start,
+            lines: Vec::new(),
+        };
+        for op in &group {
+            for change in diff.iter_inline_changes(op) {
+                if kept >= MAX_DIFF_LINES {
+                    dropped += 1;
+                    continue;
+                }
+                kept += 1;
+                let tag = match change.tag() {
+                    ChangeTag::Equal => LineTag::Equal,
+                    ChangeTag::Delete => LineTag::Delete,
+                    ChangeTag::Insert => LineTag::Insert,
+                };
+                let parts = change
+                    .iter_strings_lossy()
+                    .map(|(emph, s)| DiffPart {
+                        text: s.trim_end_matches(['\n', '\r']).to_string(),
+                        emph: emph && tag != LineTag::Equal,
+                    })
+                    .filter(|p| !p.text.is_empty())
+                    .collect();
+                hunk.lines.push(DiffLine {
+                    tag,
+                    old: change.old_index().map(|i| i + 1),
+                    new: change.new_index().map(|i| i + 1),
+                    parts,
+                });
+            }
+        }
+        if !hunk.lines.is_empty() {
+            hunks.push(hunk);
+        }
     }
-    format!(
-        "{}\n… {} more diff lines",
-        lines[..MAX_LINES].join("\n"),
-        lines.len() - MAX_LINES
-    )
+    let note = (dropped > 0).then(|| format!("… {dropped} more diff lines"));
+    (hunks, note)
 }
 
 #[cfg(test)]

@@ -340,28 +340,60 @@ async fn lookup(
 
 /// Turn a reqwest error into a failure with a reason a person can act on.
 fn classify(provider: &str, e: &reqwest::Error) -> ExchangeError {
-    let message = error_chain(e);
-    let lower = message.to_ascii_lowercase();
-    let kind = if e.is_timeout() || lower.contains("timed out") {
-        FailureKind::Timeout
-    } else if lower.contains("certificate")
-        || lower.contains("tls")
-        || lower.contains("handshake")
-        || lower.contains("unknownissuer")
-        || lower.contains("notvalidforname")
-    {
-        FailureKind::Tls
-    } else if lower.contains("reset") || lower.contains("broken pipe") {
-        FailureKind::Reset
-    } else if e.is_connect() {
+    ExchangeError {
+        provider: provider.to_string(),
+        kind: failure_kind(e),
+        message: error_chain(e),
+    }
+}
+
+/// What kind of failure an error is, from the types in its source chain
+/// (reqwest's flags, `io::ErrorKind`, rustls' and hyper's errors), never
+/// from its message text.
+fn failure_kind(e: &reqwest::Error) -> FailureKind {
+    use std::io::ErrorKind as K;
+    if e.is_timeout() {
+        return FailureKind::Timeout;
+    }
+    let tls = |s: &(dyn std::error::Error + 'static)| s.downcast_ref::<rustls::Error>().is_some();
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if tls(s) {
+            return FailureKind::Tls;
+        }
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            // An I/O error wrapping another error (a TLS error inside one
+            // or two I/O errors): look inside; `source()` would skip it.
+            if let Some(inner) = io.get_ref() {
+                let inner: &(dyn std::error::Error + 'static) = inner;
+                if tls(inner) || inner.downcast_ref::<io::Error>().is_some() {
+                    src = Some(inner);
+                    continue;
+                }
+            }
+            match io.kind() {
+                K::TimedOut => return FailureKind::Timeout,
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                    return FailureKind::Reset
+                }
+                K::ConnectionRefused => return FailureKind::Connect,
+                _ => {}
+            }
+        }
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            if h.is_timeout() {
+                return FailureKind::Timeout;
+            }
+            if h.is_incomplete_message() {
+                return FailureKind::Reset;
+            }
+        }
+        src = s.source();
+    }
+    if e.is_connect() {
         FailureKind::Connect
     } else {
         FailureKind::Protocol
-    };
-    ExchangeError {
-        provider: provider.to_string(),
-        kind,
-        message,
     }
 }
 

@@ -15,6 +15,33 @@ pub const ERROR: i32 = 3;
 /// re-runs disagreed.
 pub const FLAKY: i32 = 4;
 
+/// The run finished, but its reports could not be written (a full disk, a
+/// folder without write permission): not bad input, and not a verdict.
+pub const REPORTS: i32 = 5;
+
+/// Reports of a finished run that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("the run finished but its reports could not be written to {dir}: {message}")]
+pub struct ReportsNotWritten {
+    pub dir: String,
+    pub message: String,
+}
+
+/// The one map from an error that ended a command to its exit code: reports
+/// that could not be written after a finished run are [`REPORTS`];
+/// everything else that stops a command before it compares (config,
+/// suites, settings, files) is [`USAGE`].
+pub fn for_error(e: &(dyn std::error::Error + 'static)) -> i32 {
+    let mut src = Some(e);
+    while let Some(s) = src {
+        if s.downcast_ref::<ReportsNotWritten>().is_some() {
+            return REPORTS;
+        }
+        src = s.source();
+    }
+    USAGE
+}
+
 /// The exit code a finished run deserves: differs, then flaky, then
 /// unverifiable, then parity.
 pub fn for_summary(s: &crate::model::Summary) -> i32 {

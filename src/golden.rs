@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Label, Noise, VaryFinding};
 use crate::normalize::{Framing, NormBody, Normalized};
 use crate::provider::{CacheOutcome, CacheReading};
-use crate::redact::MASK;
 
 pub const FORMAT: u32 = 1;
 /// Text bodies longer than this are stored as a digest.
@@ -98,26 +97,6 @@ pub struct Recording<'a> {
     pub label: Label,
     pub norm: &'a Normalized,
     pub cache: &'a CacheReading,
-}
-
-/// Mask what must never be stored in clear.
-fn mask_header(name: &str, value: &str, redactor: &crate::redact::Redactor) -> String {
-    if name == "set-cookie" {
-        return match value.split_once(';') {
-            Some((pair, attrs)) => {
-                let cookie = pair.split_once('=').map(|(k, _)| k).unwrap_or(pair);
-                format!("{}={MASK};{attrs}", cookie.trim())
-            }
-            None => {
-                let cookie = value.split_once('=').map(|(k, _)| k).unwrap_or(value);
-                format!("{}={MASK}", cookie.trim())
-            }
-        };
-    }
-    if crate::provider::SECRET_HEADERS.contains(&name) {
-        return MASK.to_string();
-    }
-    redactor.text(value)
 }
 
 fn golden_body(body: &NormBody, noise: &Noise, redactor: &crate::redact::Redactor) -> GoldenBody {
@@ -213,7 +192,9 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
                 .map(|(k, vs)| {
                     (
                         k.clone(),
-                        vs.iter().map(|v| mask_header(k, v, redactor)).collect(),
+                        vs.iter()
+                            .map(|v| redactor.header(k, v, crate::redact::Shown::Mask))
+                            .collect(),
                     )
                 })
                 .collect(),

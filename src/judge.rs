@@ -417,3 +417,159 @@ pub fn judge(
     }
     (differences, probes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FailureKind, Kind};
+    use crate::normalize::tests::exchange;
+    use crate::suite::{Config, Suite};
+    use std::path::Path;
+
+    fn planned(case_yaml: &str) -> PlannedCase {
+        let config = Config::parse(
+            Path::new("p.yaml"),
+            "environments:\n  t:\n    baseline: fastly\n    providers:\n      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [127.0.0.3]}\n",
+        )
+        .unwrap();
+        let env = config.environment(None).unwrap();
+        let suite = Suite::parse(
+            Path::new("s.yaml"),
+            &format!("base_url: https://x.test\ncases:\n{case_yaml}"),
+            &|_| None,
+        )
+        .unwrap();
+        crate::plan::plan(env, &[suite]).cases.remove(0)
+    }
+
+    fn profiles() -> BTreeMap<String, Profile> {
+        [
+            ("fastly".to_string(), provider::FASTLY),
+            ("cloudflare".to_string(), provider::CLOUDFLARE),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    fn answer(labels: &[(Label, Exchange)]) -> Result<Vec<Observed>, ExchangeError> {
+        Ok(labels
+            .iter()
+            .map(|(label, exchange)| Observed {
+                label: *label,
+                exchange: exchange.clone(),
+            })
+            .collect())
+    }
+
+    fn evaluate_one(case: &PlannedCase, answers: Answers) -> CaseResult {
+        let profiles = profiles();
+        let severities = crate::severity::Table::default();
+        let t = Tables {
+            profiles: &profiles,
+            severities: &severities,
+            baseline: "fastly",
+        };
+        evaluate(&t, case, &answers, None, &mut Noise::default())
+    }
+
+    fn page(status: u16, extra: &[(&str, &str)], body: &str) -> Exchange {
+        let mut h = vec![("content-type", "text/html")];
+        h.extend_from_slice(extra);
+        let mut ex = exchange(&h, body.as_bytes());
+        ex.status = status;
+        ex
+    }
+
+    #[test]
+    fn the_same_answer_is_parity_and_a_changed_status_differs() {
+        let case = planned("  - name: home\n    path: /\n");
+        let same = evaluate_one(
+            &case,
+            vec![
+                (
+                    "fastly".into(),
+                    answer(&[(Label::Request, page(200, &[], "hi"))]),
+                ),
+                (
+                    "cloudflare".into(),
+                    answer(&[(Label::Request, page(200, &[], "hi"))]),
+                ),
+            ],
+        );
+        assert_eq!(same.verdict, Verdict::Parity);
+        assert!(same.differences.is_empty());
+        assert_eq!(same.responses.len(), 2);
+        let changed = evaluate_one(
+            &case,
+            vec![
+                (
+                    "fastly".into(),
+                    answer(&[(Label::Request, page(200, &[], "hi"))]),
+                ),
+                (
+                    "cloudflare".into(),
+                    answer(&[(Label::Request, page(503, &[], "hi"))]),
+                ),
+            ],
+        );
+        assert_eq!(changed.verdict, Verdict::Differs);
+        let kinds: Vec<Kind> = changed.differences.iter().map(|d| d.kind).collect();
+        assert_eq!(kinds, vec![Kind::Status]);
+        assert_eq!(changed.differences[0].provider, "cloudflare");
+    }
+
+    #[test]
+    fn a_failed_provider_is_an_error_never_parity() {
+        let case = planned("  - name: home\n    path: /\n");
+        let r = evaluate_one(
+            &case,
+            vec![
+                (
+                    "fastly".into(),
+                    answer(&[(Label::Request, page(200, &[], "hi"))]),
+                ),
+                (
+                    "cloudflare".into(),
+                    Err(ExchangeError {
+                        provider: "cloudflare".into(),
+                        kind: FailureKind::Connect,
+                        message: "refused".into(),
+                    }),
+                ),
+            ],
+        );
+        assert_eq!(r.verdict, Verdict::Error);
+        assert_eq!(r.failures.len(), 1);
+        assert!(r.error.as_deref().unwrap_or("").contains("refused"));
+    }
+
+    #[test]
+    fn a_cookie_served_from_cache_is_found_on_its_own_side() {
+        let case = planned("  - name: js\n    path: /a.js\n    cache: {sequence: 2}\n");
+        let hit = page(200, &[("x-cache", "HIT"), ("set-cookie", "sid=1")], "x");
+        let miss = page(200, &[("x-cache", "MISS")], "x");
+        let cf_miss = page(200, &[("cf-cache-status", "MISS")], "x");
+        let cf_hit = page(200, &[("cf-cache-status", "HIT")], "x");
+        let r = evaluate_one(
+            &case,
+            vec![
+                (
+                    "fastly".into(),
+                    answer(&[(Label::Sequence(0), miss), (Label::Sequence(1), hit)]),
+                ),
+                (
+                    "cloudflare".into(),
+                    answer(&[(Label::Sequence(0), cf_miss), (Label::Sequence(1), cf_hit)]),
+                ),
+            ],
+        );
+        assert_eq!(r.verdict, Verdict::Differs);
+        let cookie: Vec<&Difference> = r
+            .differences
+            .iter()
+            .filter(|d| d.kind == Kind::Cache && d.provider == "fastly")
+            .collect();
+        assert_eq!(cookie.len(), 1, "{:?}", r.differences);
+        assert_eq!(r.probes["fastly"].cache.len(), 2);
+    }
+}

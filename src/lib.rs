@@ -31,6 +31,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod settings;
 pub mod severity;
 pub mod shard;
 pub mod stats;

@@ -63,7 +63,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(exit::USAGE as u8)
+            ExitCode::from(exit::for_error(e.as_ref()) as u8)
         }
     }
 }

@@ -8,7 +8,7 @@
 //! ```no_run
 //! # fn results() -> Vec<edgeparity::model::CaseResult> { Vec::new() }
 //! let cases = results();
-//! let mut p = edgeparity::progress::Progress::new(cases.len());
+//! let mut p = edgeparity::progress::Progress::new(cases.len(), false);
 //! for r in &cases {
 //!     p.case_done(r);
 //! }
@@ -39,9 +39,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar on a terminal; plain lines on stderr otherwise or under `CI=true`.
-    pub fn new(total: usize) -> Progress {
-        let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    /// A bar on a terminal; plain lines on stderr otherwise or under CI.
+    pub fn new(total: usize, ci: bool) -> Progress {
         if std::io::stderr().is_terminal() && !ci {
             Progress::bar(total)
         } else {

@@ -438,40 +438,38 @@ fn lookup(vocab: Vocabulary, value: &str) -> CacheOutcome {
 /// RFC 9211 `Cache-Status`: a list of cache entries, the last nearest the
 /// client, each `name; hit` or `name; fwd=<reason>[; fwd-status=N][; stored]`.
 pub fn rfc9211(value: &str) -> Option<CacheOutcome> {
-    let last = value.rsplit(',').next()?.trim();
-    if last.is_empty() {
+    use sfv::{BareItem, ListEntry, Parser};
+    // A structured-field List (RFC 8941/9651): cache names may be quoted
+    // strings holding `,` or `;`, so only a real parser splits it right.
+    let list: sfv::List = Parser::new(value.trim()).parse().ok()?;
+    let ListEntry::Item(last) = list.last()? else {
         return None;
-    }
-    let params: Vec<(String, Option<String>)> = last
-        .split(';')
-        .skip(1)
-        .map(|p| {
-            let p = p.trim();
-            match p.split_once('=') {
-                Some((k, v)) => (
-                    k.trim().to_ascii_lowercase(),
-                    Some(v.trim().trim_matches('"').to_ascii_lowercase()),
-                ),
-                None => (p.to_ascii_lowercase(), None),
-            }
-        })
-        .collect();
-    let get = |k: &str| params.iter().find(|(n, _)| n == k);
-    if get("hit").is_some() {
-        let ttl = get("ttl")
-            .and_then(|(_, v)| v.as_deref())
-            .and_then(|v| v.parse::<i64>().ok());
-        return Some(if ttl.map(|t| t < 0).unwrap_or(false) {
+    };
+    let get = |k: &str| {
+        last.params
+            .iter()
+            .find(|(n, _)| n.as_str() == k)
+            .map(|(_, v)| v)
+    };
+    let integer = |v: &BareItem| v.as_integer().map(i64::from);
+    let token = |v: &BareItem| {
+        v.as_token()
+            .map(|t| t.as_str().to_ascii_lowercase())
+            .or_else(|| v.as_string().map(|s| s.as_str().to_ascii_lowercase()))
+    };
+    if get("hit").is_some_and(|v| v.as_boolean() != Some(false)) {
+        let stale = get("ttl").and_then(integer).is_some_and(|t| t < 0);
+        return Some(if stale {
             CacheOutcome::Stale
         } else {
             CacheOutcome::Hit
         });
     }
-    let fwd = get("fwd").and_then(|(_, v)| v.clone());
-    let fwd_status = get("fwd-status").and_then(|(_, v)| v.clone());
+    let fwd = get("fwd").and_then(token);
+    let fwd_status = get("fwd-status").and_then(integer);
     Some(match fwd.as_deref() {
         Some("bypass") | Some("method") | Some("request") => CacheOutcome::Pass,
-        Some("stale") if fwd_status.as_deref() == Some("304") => CacheOutcome::Revalidated,
+        Some("stale") if fwd_status == Some(304) => CacheOutcome::Revalidated,
         Some("stale") => CacheOutcome::Expired,
         Some("uri-miss") | Some("vary-miss") | Some("miss") => CacheOutcome::Miss,
         Some("partial") => CacheOutcome::Miss,
@@ -587,6 +585,20 @@ mod cache_tests {
             assert_eq!(read("cloudflare", &[("cf-cache-status", v)]), o, "{v}");
         }
         assert_eq!(read("cloudflare", &[("cf-cache-status", "hit")]), Hit);
+    }
+
+    #[test]
+    fn rfc9211_quoted_names_hold_commas_and_semicolons() {
+        assert_eq!(
+            rfc9211(r#"OriginCache; hit, "Edge, Paris; 2"; fwd=uri-miss; stored"#),
+            Some(CacheOutcome::Miss)
+        );
+        assert_eq!(
+            rfc9211(r#""Edge, Paris; 2"; fwd=miss, "CDN; one"; hit; ttl=30"#),
+            Some(CacheOutcome::Hit)
+        );
+        // Not a structured field at all: no reading, never a guess.
+        assert_eq!(rfc9211("hit;;;=="), None);
     }
 
     #[test]

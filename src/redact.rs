@@ -4,9 +4,10 @@
 //! (tokens), replaced wherever they appear; and credential headers
 //! (Authorization, Cookie, Set-Cookie, …), whose values are replaced by a
 //! short digest so that a change is still visible without the value.
-//! Redaction happens once, in `core`, before any result leaves it, so the
-//! report, the golden files, the summary and the test runner all see the same
-//! redacted data.
+//! Redaction happens once, in `run`, before any result leaves it, so the
+//! report, the summary and the test runner all see the same redacted data;
+//! golden files use the same function with the stable mask (see
+//! [`Shown`]).
 
 use sha2::{Digest, Sha256};
 
@@ -39,8 +40,15 @@ impl Redactor {
         out
     }
 
-    /// The value of header `name` as it may be shown.
+    /// The value of header `name` as it may be shown in a report: a
+    /// credential's value as a short digest, so a change stays visible.
     pub fn header_value(&self, name: &str, value: &str) -> String {
+        self.header(name, value, Shown::Digest)
+    }
+
+    /// The value of header `name` with credential values replaced as
+    /// `shown` says; other values have the known secrets masked.
+    pub fn header(&self, name: &str, value: &str, shown: Shown) -> String {
         let name = name.to_ascii_lowercase();
         if !provider::SECRET_HEADERS.contains(&name.as_str()) {
             return self.text(value);
@@ -48,15 +56,18 @@ impl Redactor {
         match name.as_str() {
             "set-cookie" => value
                 .split('\n')
-                .map(redact_set_cookie)
+                .map(|line| redact_set_cookie(line, shown))
                 .collect::<Vec<_>>()
                 .join("\n"),
             "cookie" => value
                 .split(';')
-                .map(|pair| redact_pair(pair.trim()))
+                .map(|pair| redact_pair(pair.trim(), shown))
                 .collect::<Vec<_>>()
                 .join("; "),
-            _ => format!("{MASK} {}", fingerprint(value)),
+            _ => match shown {
+                Shown::Digest => format!("{MASK} {}", fingerprint(value)),
+                Shown::Mask => MASK.to_string(),
+            },
         }
     }
 
@@ -82,6 +93,14 @@ impl Redactor {
             if let Some(diff) = d.diff.as_mut() {
                 *diff = self.text(diff);
             }
+            for part in d
+                .hunks
+                .iter_mut()
+                .flat_map(|h| h.lines.iter_mut())
+                .flat_map(|l| l.parts.iter_mut())
+            {
+                part.text = self.text(&part.text);
+            }
         }
         if let Some(e) = r.error.as_mut() {
             *e = self.text(e);
@@ -105,22 +124,36 @@ fn fingerprint(value: &str) -> String {
     format!("sha256:{}", &h[..8])
 }
 
+/// How a credential's value is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// `<sha256:…>`: reports, where a changed cookie must stay visible.
+    Digest,
+    /// `[REDACTED]`: golden files, which must not change when a random
+    /// session id does.
+    Mask,
+}
+
 /// `name=value; Path=/; HttpOnly` → `name=<sha256:…>; Path=/; HttpOnly`.
-fn redact_set_cookie(line: &str) -> String {
+fn redact_set_cookie(line: &str, shown: Shown) -> String {
     let mut parts = line.splitn(2, ';');
     let first = parts.next().unwrap_or_default();
     let rest = parts.next();
-    let head = redact_pair(first.trim());
+    let head = redact_pair(first.trim(), shown);
     match rest {
         Some(r) => format!("{head};{r}"),
         None => head,
     }
 }
 
-fn redact_pair(pair: &str) -> String {
+fn redact_pair(pair: &str, shown: Shown) -> String {
+    let hidden = |v: &str| match shown {
+        Shown::Digest => format!("<{}>", fingerprint(v)),
+        Shown::Mask => MASK.to_string(),
+    };
     match pair.split_once('=') {
-        Some((k, v)) => format!("{k}=<{}>", fingerprint(v)),
-        None => format!("<{}>", fingerprint(pair)),
+        Some((k, v)) => format!("{k}={}", hidden(v)),
+        None => hidden(pair),
     }
 }
 

@@ -32,12 +32,23 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> Settings {
+    /// From `PARITY_*` and `CI`; a value that is not understood is an error.
+    pub fn from_env() -> Result<Settings, String> {
+        let env = crate::settings::Settings::from_env().map_err(|e| e.to_string())?;
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let number = |k: &'static str| -> Result<u32, String> {
+            match var(k) {
+                None => Ok(2),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{k}=`{v}` is not a whole number")),
+            }
+        };
         let golden_dir: PathBuf = var("PARITY_GOLDEN_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| "golden".into());
-        Settings {
+        Ok(Settings {
             config: var("PARITY_CONFIG")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| "parity.yaml".into()),
@@ -46,21 +57,14 @@ impl Settings {
                 .map(|s| s.split(':').map(PathBuf::from).collect())
                 .unwrap_or_else(|| vec!["suites".into()]),
             options: crate::run::RunOptions {
-                calibrate: var("PARITY_CALIBRATE")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(2),
-                confirm: var("PARITY_CONFIRM")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(2),
+                calibrate: number("PARITY_CALIBRATE")?,
+                confirm: number("PARITY_CONFIRM")?,
                 golden: (var("PARITY_BASELINE").as_deref() == Some("golden"))
                     .then(|| golden_dir.clone()),
             },
-            update: matches!(
-                var("PARITY_UPDATE").as_deref(),
-                Some("new") | Some("always")
-            ),
+            update: env.update == crate::settings::Update::New,
             golden_dir,
-        }
+        })
     }
 
     /// Defaults for the paths given (no environment variables read).
@@ -94,10 +98,7 @@ pub fn run(args: &Arguments, settings: &Settings) -> Outcome {
                 Err(Failed::from(msg))
             })]
         }
-        Ok((env, plan)) => match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
+        Ok((env, plan)) => match crate::settings::runtime() {
             Err(e) => {
                 let msg = format!("cannot start the async runtime: {e}");
                 vec![Trial::test("edgeparity::setup", move || {
@@ -191,6 +192,11 @@ fn trial(
 /// Entry point of `tests/parity.rs`.
 pub fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
-    let outcome = run(&args, &Settings::from_env());
-    outcome.conclusion.exit_code()
+    match Settings::from_env() {
+        Ok(settings) => run(&args, &settings).conclusion.exit_code(),
+        Err(msg) => {
+            let trial = Trial::test("edgeparity::setup", move || Err(Failed::from(msg)));
+            libtest_mimic::run(&args, vec![trial]).exit_code()
+        }
+    }
 }

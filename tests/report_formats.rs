@@ -378,8 +378,8 @@ fn html_escapes_server_content_and_loads_nothing() {
     }
     assert!(html
         .contains("data-suite=\"checkout\" data-verdict=\"differs\" data-severity=\"critical\""));
-    // Side by side: removed line left, added right.
-    assert!(html.contains("<td class=\"del\">&lt;h1&gt;Welcome&lt;/h1&gt;</td><td class=\"ln\">2</td><td class=\"add\">&lt;h1&gt;Welcome!&lt;/h1&gt;</td>"));
+    // Side by side: removed line left, added right, the changed word marked.
+    assert!(html.contains("<td class=\"del\">&lt;h1&gt;Welcome&lt;/h1&gt;</td><td class=\"ln\">2</td><td class=\"add\">&lt;h1&gt;Welcome<mark>!</mark>&lt;/h1&gt;</td>"));
     // Latency table.
     assert!(html.contains("<td>checkout</td><td>cloudflare</td><td class=\"num\">4</td><td class=\"num\">25.0 ms</td><td class=\"num\">90.0 ms</td>"));
 }

@@ -69,10 +69,7 @@ pub struct CalibrateArgs {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+    edgeparity::settings::runtime().context("cannot start the async runtime")
 }
 
 pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
@@ -175,10 +172,7 @@ fn bulk(dir: &std::path::Path, pattern: Option<&str>, accept: bool) -> anyhow::R
 }
 
 fn review(dir: &std::path::Path) -> anyhow::Result<i32> {
-    if std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false)
-    {
+    if edgeparity::settings::Settings::from_env()?.ci {
         anyhow::bail!(
             "golden review is interactive and CI=true: use `golden accept|reject [PATTERN]`"
         );

@@ -54,21 +54,6 @@ pub struct RunArgs {
     pub confirm: u32,
 }
 
-/// `PARITY_UPDATE`: whether a run writes pending golden files (`.new`).
-/// `new` always, `no` never; unset means `auto`: with `--baseline golden`,
-/// for cases that differ from or lack their golden file, except under
-/// `CI=true`, where nothing is written unless asked for explicitly.
-pub fn update_mode() -> bool {
-    let ci = std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false);
-    match std::env::var("PARITY_UPDATE").ok().as_deref() {
-        Some("new") | Some("always") => true,
-        Some("no") | Some("never") => false,
-        _ => !ci,
-    }
-}
-
 #[derive(clap::Args)]
 pub struct ListArgs {
     #[command(flatten)]
@@ -136,10 +121,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
         None => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let settings = edgeparity::settings::Settings::from_env()?;
+    let runtime = edgeparity::settings::runtime().context("cannot start the async runtime")?;
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
     let mut ctx = runtime.block_on(RunContext::build(&env, plan))?;
@@ -153,16 +136,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         eprintln!("WARNING: {w}");
     }
     let cases = ctx.plan.cases.clone();
-    let mut progress = edgeparity::progress::Progress::new(cases.len());
+    let mut progress = edgeparity::progress::Progress::new(cases.len(), settings.ci);
     let results = runtime.block_on(run_all(&ctx, &cases, args.jobs as usize, |r| {
         progress.case_done(r)
     }));
     progress.finish();
-    let explicit = matches!(
-        std::env::var("PARITY_UPDATE").ok().as_deref(),
-        Some("new") | Some("always")
-    );
-    if (golden_mode && update_mode()) || explicit {
+    let explicit = settings.update == edgeparity::settings::Update::New;
+    if settings.writes_pending(golden_mode) {
         let pending = write_pending(&runtime, &ctx, &results, explicit)?;
         if pending > 0 {
             println!(
@@ -172,7 +152,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     }
     let report = build_report(&ctx, results, started_at, clock.elapsed());
     let written = edgeparity::render::write_all(&report, &args.report_dir, previous.as_ref())
-        .with_context(|| format!("cannot write reports to {}", args.report_dir.display()))?;
+        .map_err(|e| exit::ReportsNotWritten {
+            dir: args.report_dir.display().to_string(),
+            message: edgeparity::fsio::os_error(&e),
+        })?;
     print!("{}", edgeparity::render::text::render_text(&report));
     for p in written {
         println!("report: {}", p.display());

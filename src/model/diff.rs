@@ -204,3 +204,26 @@ pub fn clip(s: &str) -> String {
     }
     format!("{}… ({} bytes)", &s[..end], s.len())
 }
+
+/// A unified diff of `hunks`, as text (`report.json`'s `diff`, the text
+/// summary, Markdown): rendered from the structure, never parsed back.
+pub fn unified(hunks: &[Hunk], old_name: &str, new_name: &str) -> String {
+    let mut out = format!("--- {old_name}\n+++ {new_name}\n");
+    for h in hunks {
+        out.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            h.old_start, h.old_len, h.new_start, h.new_len
+        ));
+        for l in &h.lines {
+            let sign = match l.tag {
+                LineTag::Equal => ' ',
+                LineTag::Delete => '-',
+                LineTag::Insert => '+',
+            };
+            out.push(sign);
+            out.push_str(&l.text());
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -9,7 +9,9 @@ pub mod exchange;
 pub mod report;
 pub mod result;
 
-pub use diff::{clip, DiffLine, DiffPart, Difference, Hunk, Kind, LineTag, Severity, MAX_VALUE};
+pub use diff::{
+    clip, unified, DiffLine, DiffPart, Difference, Hunk, Kind, LineTag, Severity, MAX_VALUE,
+};
 pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
 pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};
 pub use result::{

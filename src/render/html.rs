@@ -13,10 +13,9 @@
 
 use std::fmt::Write as _;
 
-use crate::model::Difference;
-use crate::model::Report;
-use crate::model::Severity;
-use crate::model::{check_expectation, CaseResult, Verdict};
+use crate::model::{
+    check_expectation, CaseResult, DiffLine, Difference, Hunk, LineTag, Report, Severity, Verdict,
+};
 
 /// Cases opened by default (the most severe first); the rest are one click.
 const OPEN_CASES: usize = 30;
@@ -352,31 +351,50 @@ fn difference(o: &mut String, baseline: &str, d: &Difference) {
             value(&d.candidate)
         );
     }
-    if let Some(text) = &d.diff {
-        side_by_side(o, baseline, &d.provider, text);
+    if !d.hunks.is_empty() {
+        side_by_side(o, baseline, &d.provider, &d.hunks);
         o.push_str("<details class=\"unified\"><summary>unified diff</summary><pre>");
-        for line in text.lines() {
-            let class = if line.starts_with("+++") || line.starts_with("---") {
-                "fh"
-            } else if line.starts_with('+') {
-                "add"
-            } else if line.starts_with('-') {
-                "del"
-            } else if line.starts_with("@@") {
-                "hunk"
-            } else {
-                "ctx"
-            };
-            let _ = writeln!(o, "<span class=\"{class}\">{}</span>", esc(line));
+        for h in &d.hunks {
+            let _ = writeln!(
+                o,
+                "<span class=\"hunk\">@@ -{},{} +{},{} @@</span>",
+                h.old_start, h.old_len, h.new_start, h.new_len
+            );
+            for l in &h.lines {
+                let (class, sign) = match l.tag {
+                    LineTag::Equal => ("ctx", ' '),
+                    LineTag::Delete => ("del", '-'),
+                    LineTag::Insert => ("add", '+'),
+                };
+                let _ = writeln!(o, "<span class=\"{class}\">{sign}{}</span>", parts(l));
+            }
         }
         o.push_str("</pre></details>");
+    } else if let Some(text) = &d.diff {
+        // A report written before hunks were kept: the text as it was.
+        let _ = write!(o, "<pre class=\"code\">{}</pre>", esc(text));
     }
     o.push_str("</div>\n");
 }
 
-/// A unified diff laid out in two columns: context on both sides, removed
-/// lines left (red), added lines right (green), paired up in order.
-fn side_by_side(o: &mut String, baseline: &str, provider: &str, text: &str) {
+/// A line's text, escaped, with its changed words marked.
+fn parts(l: &DiffLine) -> String {
+    l.parts
+        .iter()
+        .map(|p| {
+            if p.emph {
+                format!("<mark>{}</mark>", esc(&p.text))
+            } else {
+                esc(&p.text)
+            }
+        })
+        .collect()
+}
+
+/// Diff hunks laid out in two columns: context on both sides, removed
+/// lines left (red), added lines right (green), paired up in order, with
+/// the changed words of a changed line marked.
+fn side_by_side(o: &mut String, baseline: &str, provider: &str, hunks: &[Hunk]) {
     let _ = write!(
         o,
         "<table class=\"sbs code\"><colgroup><col class=\"lnc\"><col><col class=\"lnc\"><col></colgroup>\
@@ -384,96 +402,61 @@ fn side_by_side(o: &mut String, baseline: &str, provider: &str, text: &str) {
         esc(baseline),
         esc(provider)
     );
-    let (mut ln, mut rn) = (0usize, 0usize);
-    let mut dels: Vec<&str> = Vec::new();
-    let mut adds: Vec<&str> = Vec::new();
-    let flush = |o: &mut String,
-                 dels: &mut Vec<&str>,
-                 adds: &mut Vec<&str>,
-                 ln: &mut usize,
-                 rn: &mut usize| {
-        for k in 0..dels.len().max(adds.len()) {
-            o.push_str("<tr>");
-            match dels.get(k) {
-                Some(l) => {
-                    *ln += 1;
-                    let _ = write!(
-                        o,
-                        "<td class=\"ln\">{ln}</td><td class=\"del\">{}</td>",
-                        esc(l)
-                    );
-                }
-                None => o.push_str("<td class=\"ln\"></td><td class=\"pad\"></td>"),
-            }
-            match adds.get(k) {
-                Some(l) => {
-                    *rn += 1;
-                    let _ = write!(
-                        o,
-                        "<td class=\"ln\">{rn}</td><td class=\"add\">{}</td>",
-                        esc(l)
-                    );
-                }
-                None => o.push_str("<td class=\"ln\"></td><td class=\"pad\"></td>"),
-            }
-            o.push_str("</tr>");
-        }
-        dels.clear();
-        adds.clear();
+    let cell = |l: Option<&&DiffLine>, class: &str| match l {
+        Some(l) => format!(
+            "<td class=\"ln\">{}</td><td class=\"{class}\">{}</td>",
+            l.old.or(l.new).unwrap_or_default(),
+            parts(l)
+        ),
+        None => "<td class=\"ln\"></td><td class=\"pad\"></td>".to_string(),
     };
-    let mut header = true;
-    for line in text.lines() {
-        if header && (line.starts_with("--- ") || line.starts_with("+++ ")) {
-            continue;
-        }
-        header = false;
-        if let Some(rest) = line.strip_prefix('-') {
-            if !adds.is_empty() {
-                flush(o, &mut dels, &mut adds, &mut ln, &mut rn);
+    for h in hunks {
+        let _ = write!(
+            o,
+            "<tr class=\"hunk\"><td colspan=\"4\">@@ -{},{} +{},{} @@</td></tr>",
+            h.old_start, h.old_len, h.new_start, h.new_len
+        );
+        let mut i = 0;
+        while i < h.lines.len() {
+            let l = &h.lines[i];
+            if l.tag == LineTag::Equal {
+                let t = parts(l);
+                let _ = write!(
+                    o,
+                    "<tr><td class=\"ln\">{}</td><td>{t}</td><td class=\"ln\">{}</td><td>{t}</td></tr>",
+                    l.old.unwrap_or_default(),
+                    l.new.unwrap_or_default()
+                );
+                i += 1;
+                continue;
             }
-            dels.push(rest);
-        } else if let Some(rest) = line.strip_prefix('+') {
-            adds.push(rest);
-        } else {
-            flush(o, &mut dels, &mut adds, &mut ln, &mut rn);
-            if line.starts_with("@@") {
-                if let Some((l, r)) = hunk_starts(line) {
-                    ln = l.saturating_sub(1);
-                    rn = r.saturating_sub(1);
-                }
+            // A run of changes: deletions beside insertions, in order.
+            let run: Vec<&DiffLine> = h.lines[i..]
+                .iter()
+                .take_while(|l| l.tag != LineTag::Equal)
+                .collect();
+            i += run.len();
+            let dels: Vec<&DiffLine> = run
+                .iter()
+                .copied()
+                .filter(|l| l.tag == LineTag::Delete)
+                .collect();
+            let adds: Vec<&DiffLine> = run
+                .iter()
+                .copied()
+                .filter(|l| l.tag == LineTag::Insert)
+                .collect();
+            for k in 0..dels.len().max(adds.len()) {
                 let _ = write!(
                     o,
-                    "<tr class=\"hunk\"><td colspan=\"4\">{}</td></tr>",
-                    esc(line)
-                );
-            } else if let Some(rest) = line.strip_prefix(' ') {
-                ln += 1;
-                rn += 1;
-                let r = esc(rest);
-                let _ = write!(
-                    o,
-                    "<tr><td class=\"ln\">{ln}</td><td>{r}</td><td class=\"ln\">{rn}</td><td>{r}</td></tr>"
-                );
-            } else {
-                let _ = write!(
-                    o,
-                    "<tr class=\"note\"><td colspan=\"4\">{}</td></tr>",
-                    esc(line)
+                    "<tr>{}{}</tr>",
+                    cell(dels.get(k), "del"),
+                    cell(adds.get(k), "add")
                 );
             }
         }
     }
-    flush(o, &mut dels, &mut adds, &mut ln, &mut rn);
     o.push_str("</tbody></table>");
-}
-
-/// `@@ -3,7 +3,8 @@` → (3, 3).
-fn hunk_starts(line: &str) -> Option<(usize, usize)> {
-    let mut parts = line.split_whitespace().skip(1);
-    let start = |p: Option<&str>, sign: char| -> Option<usize> {
-        p?.strip_prefix(sign)?.split(',').next()?.parse().ok()
-    };
-    Some((start(parts.next(), '-')?, start(parts.next(), '+')?))
 }
 
 fn responses(o: &mut String, c: &CaseResult) {
@@ -506,153 +489,9 @@ fn responses(o: &mut String, c: &CaseResult) {
 
 /// The one script. Its SHA-256 is in the CSP, so it must be static: data
 /// reaches it only through the DOM (`data-*` attributes, checkbox values).
-pub const SCRIPT: &str = r##"
-(function () {
-  "use strict";
-  var boxes = Array.prototype.slice.call(document.querySelectorAll("#filters input[type=checkbox]"));
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#cases .case"));
-  var shown = document.getElementById("shown");
-  var groups = ["verdict", "severity", "suite"];
-  function selected(name) {
-    var s = Object.create(null);
-    boxes.forEach(function (b) { if (b.name === name && b.checked) { s[b.value] = true; } });
-    return s;
-  }
-  function apply() {
-    var v = selected("verdict"), s = selected("severity"), u = selected("suite"), n = 0;
-    rows.forEach(function (r) {
-      var on = v[r.getAttribute("data-verdict")] === true &&
-        s[r.getAttribute("data-severity")] === true &&
-        u[r.getAttribute("data-suite")] === true;
-      r.hidden = !on;
-      if (on) { n += 1; }
-    });
-    if (shown) { shown.textContent = n + " of " + rows.length + " cases shown"; }
-  }
-  function fromHash() {
-    var h = window.location.hash.replace(/^#/, "");
-    var want = Object.create(null);
-    h.split("&").forEach(function (kv) {
-      var i = kv.indexOf("=");
-      if (i < 0) { return; }
-      try {
-        want[decodeURIComponent(kv.slice(0, i))] = kv.slice(i + 1).split(",").map(decodeURIComponent);
-      } catch (e) { /* a malformed fragment selects nothing */ }
-    });
-    boxes.forEach(function (b) {
-      var list = want[b.name];
-      b.checked = list ? list.indexOf(b.value) >= 0 : true;
-    });
-  }
-  function toHash() {
-    var parts = [];
-    groups.forEach(function (g) {
-      var all = true, on = [];
-      boxes.forEach(function (b) {
-        if (b.name !== g) { return; }
-        if (b.checked) { on.push(encodeURIComponent(b.value)); } else { all = false; }
-      });
-      if (!all) { parts.push(g + "=" + on.join(",")); }
-    });
-    try {
-      history.replaceState(null, "", parts.length ? "#" + parts.join("&") : window.location.pathname);
-    } catch (e) { /* file: URLs may refuse; the filter still applies */ }
-  }
-  boxes.forEach(function (b) { b.addEventListener("change", function () { apply(); toHash(); }); });
-  window.addEventListener("hashchange", function () { fromHash(); apply(); });
-  fromHash();
-  apply();
-})();
-"##;
+pub const SCRIPT: &str = include_str!("../../assets/report.js");
 
-const CSS: &str = r##"
-:root{--bg:#f6f7f9;--fg:#1d2330;--muted:#667085;--line:#dfe3ea;--card:#fff;
---parity:#1a7f37;--differs:#cf222e;--flaky:#b35900;--nogolden:#57606a;--error:#8250df;
---crit:#a40e26;--major:#d1490c;--minor:#9a6700;--info:#57606a;
---addbg:#e6ffec;--addfg:#116329;--delbg:#ffebe9;--delfg:#82071e;}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-header{padding:18px 28px 10px;background:#1d2330;color:#fff}
-header h1{margin:0;font-size:20px;font-weight:600}
-header .env{display:inline-block;margin-left:6px;padding:1px 8px;border-radius:10px;background:#3b4456;font-size:14px;vertical-align:2px}
-header .meta{margin:6px 0 4px;color:#c8cfdb}
-header b{color:#fff}
-.warnings{margin:0;padding:10px 28px 10px 46px;background:#fff8c5;border-bottom:1px solid #eed888;color:#5c4400}
-.cards{display:flex;flex-wrap:wrap;gap:10px;padding:16px 28px 4px}
-.card{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--muted);border-radius:8px;padding:8px 14px;min-width:96px}
-.card b{display:block;font-size:22px;line-height:1.1}
-.card span{color:var(--muted);font-size:12px}
-.card.zero{opacity:.55}
-.card.total{border-left-color:#1d2330}
-.sep{width:14px}
-.v-parity{--c:var(--parity)}.v-differs{--c:var(--differs)}.v-flaky{--c:var(--flaky)}.v-no-golden{--c:var(--nogolden)}.v-error{--c:var(--error)}
-.s-critical{--c:var(--crit)}.s-major{--c:var(--major)}.s-minor{--c:var(--minor)}.s-info{--c:var(--info)}.s-none{--c:#8c959f}
-.card[class*=" v-"],.card[class*=" s-"]{border-left-color:var(--c)}
-.card[class*=" v-"] b,.card[class*=" s-"] b{color:var(--c)}
-.badge,.sev{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;line-height:18px;white-space:nowrap}
-.badge{background:var(--c);color:#fff}
-.sev{color:var(--c);border:1px solid var(--c);background:#fff}
-.filters{position:sticky;top:0;z-index:2;display:flex;flex-wrap:wrap;align-items:center;gap:8px 18px;margin:12px 0 0;padding:10px 28px;background:rgba(246,247,249,.96);border-bottom:1px solid var(--line)}
-.filters fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center}
-.filters legend{float:left;margin-right:6px;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.filters label{cursor:pointer;user-select:none;white-space:nowrap}
-.filters small{color:var(--muted)}
-#shown{margin-left:auto;color:var(--muted)}
-main{padding:12px 28px}
-.case{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--c);border-radius:8px;margin:0 0 8px}
-.case[hidden]{display:none!important}
-.case>summary{cursor:pointer;display:flex;align-items:center;gap:8px;padding:8px 12px;list-style:none}
-.case>summary::-webkit-details-marker{display:none}
-.case>summary::before{content:"▸";color:var(--muted);width:10px}
-.case[open]>summary::before{content:"▾"}
-.cid{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-weight:600;overflow-wrap:anywhere}
-.count,.note{margin-left:auto;color:var(--muted);font-size:12px;white-space:nowrap}
-.note{margin-left:0;color:var(--parity)}
-.cbody{padding:0 14px 12px 30px}
-pre{margin:0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
-pre.error{padding:8px 10px;background:#fbefff;border:1px solid #d8b9ff;border-radius:6px;color:#512a97}
-.diff{margin:10px 0 14px}
-.dh{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-bottom:6px}
-.kind{font-weight:600;text-transform:uppercase;font-size:11px;letter-spacing:.05em;color:var(--muted)}
-.dh code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 5px;border-radius:4px;overflow-wrap:anywhere}
-.msg{flex:1 1 300px}
-.prov,.ctx{font-size:12px;color:var(--muted)}
-.prov::before{content:"on "}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;vertical-align:top;padding:4px 8px;border:1px solid var(--line)}
-th{background:#f0f2f5;font-weight:600;font-size:12px}
-th small{color:var(--muted);font-weight:400}
-.sbs{table-layout:fixed;margin-top:4px}
-.sbs td.b{background:#fff8f7}.sbs td.c{background:#f6fff8}
-pre.absent{color:var(--muted);font-style:italic}
-.code td{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere;border-width:0 1px;padding:0 6px}
-.code col.lnc{width:44px}
-.code td.ln{color:#8c959f;text-align:right;background:#f6f8fa;user-select:none;width:44px}
-.code td.del{background:var(--delbg);color:var(--delfg)}
-.code td.add{background:var(--addbg);color:var(--addfg)}
-.code td.del::before{content:"- ";color:var(--delfg)}
-.code td.add::before{content:"+ ";color:var(--addfg)}
-.code td.pad{background:#f6f8fa}
-.code tr.hunk td,.code tr.note td{background:#ddf4ff;color:#0550ae;padding:2px 8px;border:1px solid var(--line)}
-.code tbody tr:last-child td{border-bottom:1px solid var(--line)}
-details.unified,details.resp{margin-top:6px}
-details.unified>summary,details.resp>summary{cursor:pointer;color:var(--muted);font-size:12px}
-.unified pre{padding:6px 8px;border:1px solid var(--line);border-radius:6px;background:#fff}
-.unified .add{color:var(--addfg);background:var(--addbg);display:block}
-.unified .del{color:var(--delfg);background:var(--delbg);display:block}
-.unified .hunk{color:#0550ae;display:block}
-.unified .fh{color:var(--muted);display:block}
-.resp table{margin-top:4px;font-size:12px}
-.num{text-align:right;font-variant-numeric:tabular-nums}
-.latency{padding:4px 28px 10px}
-.latency h2{font-size:16px;margin:8px 0}
-.latency h2 small{font-weight:400;color:var(--muted);font-size:12px}
-.latency table{background:#fff}
-.latency small{color:var(--muted)}
-td.bad{color:var(--differs);font-weight:600}
-.empty{color:var(--muted)}
-footer{padding:14px 28px 24px;color:var(--muted);font-size:12px}
-"##;
+const CSS: &str = include_str!("../../assets/report.css");
 
 #[cfg(test)]
 mod tests {
@@ -682,19 +521,19 @@ mod tests {
     }
 
     #[test]
-    fn side_by_side_pairs_removed_and_added_lines() {
+    fn side_by_side_pairs_removed_and_added_lines_and_marks_words() {
         let mut o = String::new();
-        side_by_side(
-            &mut o,
-            "fastly",
-            "cloudflare",
-            "--- baseline\n+++ cloudflare\n@@ -2,3 +2,3 @@\n a\n-b\n+B\n c\n",
+        let (hunks, _) =
+            crate::compare::text_hunks("x\na\nthe old word\nc\n", "x\na\nthe new word\nc\n");
+        side_by_side(&mut o, "fastly", "cloudflare", &hunks);
+        assert!(
+            o.contains("<td class=\"ln\">2</td><td>a</td><td class=\"ln\">2</td><td>a</td>"),
+            "{o}"
         );
-        assert!(o.contains("<td class=\"ln\">2</td><td>a</td><td class=\"ln\">2</td><td>a</td>"));
-        assert!(o.contains(
-            "<td class=\"ln\">3</td><td class=\"del\">b</td><td class=\"ln\">3</td><td class=\"add\">B</td>"
-        ));
-        assert!(!o.contains("baseline\n"));
-        assert_eq!(hunk_starts("@@ -12 +14,2 @@"), Some((12, 14)));
+        assert!(
+            o.contains("<td class=\"ln\">3</td><td class=\"del\">the <mark>old</mark> word</td><td class=\"ln\">3</td><td class=\"add\">the <mark>new</mark> word</td>"),
+            "{o}"
+        );
+        assert!(o.contains("@@ -1,4 +1,4 @@"), "{o}");
     }
 }

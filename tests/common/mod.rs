@@ -197,6 +197,31 @@ fn fixture_case(
     })
 }
 
+/// The two sides of a hand-written unified diff (test data only).
+fn bodies_of(udiff: &str) -> (String, String) {
+    let (mut old, mut new) = (String::new(), String::new());
+    for line in udiff.lines().skip(3) {
+        match line.split_at(1) {
+            (" ", rest) => {
+                old.push_str(rest);
+                old.push('\n');
+                new.push_str(rest);
+                new.push('\n');
+            }
+            ("-", rest) => {
+                old.push_str(rest);
+                old.push('\n');
+            }
+            ("+", rest) => {
+                new.push_str(rest);
+                new.push('\n');
+            }
+            _ => {}
+        }
+    }
+    (old, new)
+}
+
 /// A hand-built report: two suites, every verdict, every severity, and
 /// hostile content (`<script>`, `<img onerror>`) in a header value and a
 /// body diff. Timestamps and durations are fixed.
@@ -212,7 +237,12 @@ pub fn fixture_report() -> edgeparity::model::Report {
         Some("131 bytes, sha256:9f8e7d6c5b4a3921"),
         "text bodies differ",
     );
-    home_diff["diff"] = serde_json::Value::String(body_diff);
+    // The structure the renderers draw: the hunks of the same two bodies.
+    let (old, new) = bodies_of(&body_diff);
+    let (hunks, _) = edgeparity::compare::text_hunks(&old, &new);
+    home_diff["diff"] =
+        serde_json::Value::String(edgeparity::model::unified(&hunks, "baseline", "cloudflare"));
+    home_diff["hunks"] = serde_json::to_value(&hunks).unwrap();
     let mut error_case = fixture_case("api", "user", "error", vec![], (12.0, 0.0));
     error_case["error"] = "cloudflare: connection failed: Connection refused (os error 111)".into();
     error_case["failures"] = serde_json::json!([{

@@ -1,0 +1,57 @@
+
+(function () {
+  "use strict";
+  var boxes = Array.prototype.slice.call(document.querySelectorAll("#filters input[type=checkbox]"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#cases .case"));
+  var shown = document.getElementById("shown");
+  var groups = ["verdict", "severity", "suite"];
+  function selected(name) {
+    var s = Object.create(null);
+    boxes.forEach(function (b) { if (b.name === name && b.checked) { s[b.value] = true; } });
+    return s;
+  }
+  function apply() {
+    var v = selected("verdict"), s = selected("severity"), u = selected("suite"), n = 0;
+    rows.forEach(function (r) {
+      var on = v[r.getAttribute("data-verdict")] === true &&
+        s[r.getAttribute("data-severity")] === true &&
+        u[r.getAttribute("data-suite")] === true;
+      r.hidden = !on;
+      if (on) { n += 1; }
+    });
+    if (shown) { shown.textContent = n + " of " + rows.length + " cases shown"; }
+  }
+  function fromHash() {
+    var h = window.location.hash.replace(/^#/, "");
+    var want = Object.create(null);
+    h.split("&").forEach(function (kv) {
+      var i = kv.indexOf("=");
+      if (i < 0) { return; }
+      try {
+        want[decodeURIComponent(kv.slice(0, i))] = kv.slice(i + 1).split(",").map(decodeURIComponent);
+      } catch (e) { /* a malformed fragment selects nothing */ }
+    });
+    boxes.forEach(function (b) {
+      var list = want[b.name];
+      b.checked = list ? list.indexOf(b.value) >= 0 : true;
+    });
+  }
+  function toHash() {
+    var parts = [];
+    groups.forEach(function (g) {
+      var all = true, on = [];
+      boxes.forEach(function (b) {
+        if (b.name !== g) { return; }
+        if (b.checked) { on.push(encodeURIComponent(b.value)); } else { all = false; }
+      });
+      if (!all) { parts.push(g + "=" + on.join(",")); }
+    });
+    try {
+      history.replaceState(null, "", parts.length ? "#" + parts.join("&") : window.location.pathname);
+    } catch (e) { /* file: URLs may refuse; the filter still applies */ }
+  }
+  boxes.forEach(function (b) { b.addEventListener("change", function () { apply(); toHash(); }); });
+  window.addEventListener("hashchange", function () { fromHash(); apply(); });
+  fromHash();
+  apply();
+})();
