@@ -13,6 +13,7 @@ pub mod exec;
 pub mod exit;
 pub mod gate;
 pub mod golden;
+pub mod import;
 pub mod noise;
 pub mod normalize;
 pub mod plan;
