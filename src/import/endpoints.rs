@@ -33,6 +33,9 @@ pub const MAX_ENDPOINTS: usize = 20_000;
 pub struct TopK<V> {
     cap: usize,
     items: Vec<(String, u64, V)>,
+    /// Per item, the count it inherited when it replaced another: its true
+    /// count is at least `count - inherited`.
+    inherited: Vec<u64>,
 }
 
 impl<V> TopK<V> {
@@ -40,6 +43,7 @@ impl<V> TopK<V> {
         TopK {
             cap: cap.max(1),
             items: Vec::new(),
+            inherited: Vec::new(),
         }
     }
 
@@ -51,6 +55,7 @@ impl<V> TopK<V> {
         }
         if self.items.len() < self.cap {
             self.items.push((key.to_string(), 1, make()));
+            self.inherited.push(0);
             return;
         }
         let victim = self
@@ -61,14 +66,22 @@ impl<V> TopK<V> {
             .map(|(i, _)| i);
         if let Some(i) = victim {
             let count = self.items[i].1 + 1;
+            self.inherited[i] = self.items[i].1;
             self.items[i] = (key.to_string(), count, make());
         }
     }
 
-    /// Most frequent first; ties by key (byte order).
-    pub fn ranked(&self) -> Vec<&(String, u64, V)> {
-        let mut v: Vec<_> = self.items.iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    /// Most frequent first, with the count each item is sure to have had
+    /// (Space-Saving's lower bound, so an item that replaced another is not
+    /// credited with that one's hits); ties by key (byte order).
+    pub fn ranked(&self) -> Vec<(&str, u64, &V)> {
+        let mut v: Vec<(&str, u64, &V)> = self
+            .items
+            .iter()
+            .zip(&self.inherited)
+            .map(|((k, n, v), inh)| (k.as_str(), n - inh, v))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v
     }
 
@@ -286,30 +299,30 @@ impl Endpoint {
     /// Up to `n` samples, most frequent first, but one of each status class
     /// (2xx, 3xx, 4xx, 5xx) seen among the candidates before a second of
     /// any class: a redirect or an error of an endpoint matters at cutover.
-    pub fn choose(&self, n: usize) -> Vec<&(String, u64, Sample)> {
+    pub fn choose(&self, n: usize) -> Vec<(&str, u64, &Sample)> {
         let ranked = self.samples.ranked();
         let class = |s: &Sample| s.status.map(|c| c / 100).unwrap_or(0);
-        let mut chosen: Vec<&(String, u64, Sample)> = Vec::new();
+        let mut chosen: Vec<(&str, u64, &Sample)> = Vec::new();
         let mut classes: Vec<u16> = Vec::new();
         for c in &ranked {
             if chosen.len() >= n {
                 break;
             }
-            if !classes.contains(&class(&c.2)) {
-                classes.push(class(&c.2));
-                chosen.push(c);
+            if !classes.contains(&class(c.2)) {
+                classes.push(class(c.2));
+                chosen.push(*c);
             }
         }
         for c in &ranked {
             if chosen.len() >= n {
                 break;
             }
-            if !chosen.iter().any(|x| std::ptr::eq(*x, *c)) {
-                chosen.push(c);
+            if !chosen.iter().any(|x| x.0 == c.0) {
+                chosen.push(*c);
             }
         }
         // Back to traffic order.
-        chosen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        chosen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         chosen
     }
 }
@@ -324,9 +337,11 @@ mod tests {
         for k in ["a", "a", "a", "b", "b", "c", "d", "e", "a", "b"] {
             t.add(k, || ());
         }
-        let r: Vec<(String, u64)> = t.ranked().iter().map(|e| (e.0.clone(), e.1)).collect();
-        assert_eq!(r[0], ("a".to_string(), 4));
-        assert_eq!(r[1], ("b".to_string(), 3));
+        let r: Vec<(&str, u64)> = t.ranked().iter().map(|e| (e.0, e.1)).collect();
+        assert_eq!(r[0], ("a", 4));
+        assert_eq!(r[1], ("b", 3));
+        // "e" replaced "d" (count 1): it is sure of one hit only.
+        assert_eq!(r[2], ("e", 1));
         assert_eq!(t.len(), 3);
     }
 
@@ -344,9 +359,9 @@ mod tests {
         add("/item/2", 200, 8);
         add("/item/3", 404, 1);
         let e = agg.ranked()[0].clone();
-        let chosen: Vec<&str> = e.choose(2).iter().map(|c| c.0.as_str()).collect();
+        let chosen: Vec<&str> = e.choose(2).iter().map(|c| c.0).collect();
         assert_eq!(chosen, ["/item/1", "/item/3"]);
-        let chosen: Vec<&str> = e.choose(3).iter().map(|c| c.0.as_str()).collect();
+        let chosen: Vec<&str> = e.choose(3).iter().map(|c| c.0).collect();
         assert_eq!(chosen, ["/item/1", "/item/2", "/item/3"]);
     }
 

@@ -74,10 +74,21 @@ impl Source {
     }
 
     /// Up to `n` decompressed bytes from the start (for format detection).
+    /// A read error after some bytes (a truncated gzip file) is not an
+    /// error here: the parsers report it at its line.
     pub fn head(&self, n: usize) -> io::Result<Vec<u8>> {
         let mut out = Vec::with_capacity(n.min(READ_BUF));
-        self.open()?.take(n as u64).read_to_end(&mut out)?;
-        Ok(out)
+        let mut r = self.open()?.take(n as u64);
+        let mut chunk = [0u8; 8192];
+        loop {
+            match r.read(&mut chunk) {
+                Ok(0) => return Ok(out),
+                Ok(k) => out.extend_from_slice(&chunk[..k]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if out.is_empty() => return Err(e),
+                Err(_) => return Ok(out),
+            }
+        }
     }
 }
 

@@ -385,7 +385,7 @@ fn endpoint_cases(
             comment.push(format!("${{{var}}}: {what} (not copied from the traffic)"));
         }
         if first_ok.is_none() {
-            first_ok = Some((path.clone(), sample, vars.clone()));
+            first_ok = Some((path.clone(), *sample, vars.clone()));
         }
         cases.push(Case {
             name: unique(taken, format!("{stem}-{}", i + 1)),
@@ -403,7 +403,12 @@ fn endpoint_cases(
             ("Accept-Language", &e.accept_language),
             ("Accept", &e.accept),
         ] {
-            let values: Vec<String> = table.ranked().iter().take(3).map(|v| v.0.clone()).collect();
+            let values: Vec<String> = table
+                .ranked()
+                .iter()
+                .take(3)
+                .map(|v| v.0.to_string())
+                .collect();
             if values.len() < 2 || values.iter().any(|v| v.contains("${")) {
                 continue;
             }
