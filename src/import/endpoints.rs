@@ -179,7 +179,12 @@ impl Aggregator {
         target: &str,
         r: &Record,
     ) {
-        let hs = self.hosts.entry(host.to_string()).or_default();
+        if !self.hosts.contains_key(host) {
+            self.hosts.insert(host.to_string(), HostStats::default());
+        }
+        let Some(hs) = self.hosts.get_mut(host) else {
+            return;
+        };
         hs.requests += 1;
         match scheme {
             Scheme::Http => hs.http += 1,
