@@ -194,6 +194,43 @@ fn gzip_and_plain_give_the_same_suites() {
 }
 
 #[test]
+fn every_format_reads_the_same_gzip_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("logpush.ndjson", None),
+        ("fastly.jsonl", None),
+        ("fastly-common.log", Some("www.example.com")),
+        ("nginx-combined.log", Some("www.example.com")),
+        ("nginx-host.log", None),
+        ("session.har", None),
+        ("urls.txt", Some("www.example.com")),
+        ("sitemap.xml", None),
+    ] {
+        let packed = dir.path().join(format!("{name}.gz"));
+        std::fs::write(&packed, gz(&std::fs::read(fixture(name)).unwrap())).unwrap();
+        let mut args: Vec<String> = Vec::new();
+        if let Some(h) = extra {
+            args.extend(["--host".to_string(), h.to_string()]);
+        }
+        let plain_args: Vec<String> = args.iter().cloned().chain([f(name)]).collect();
+        let gz_args: Vec<String> = args
+            .iter()
+            .cloned()
+            .chain([packed.display().to_string()])
+            .collect();
+        let a = import(&plain_args.iter().map(String::as_str).collect::<Vec<_>>());
+        let b = import(&gz_args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(a.code, 0, "{name}: {}", a.out);
+        assert!(!a.suites.is_empty(), "{name}");
+        assert_eq!(
+            a.suites, b.suites,
+            "{name}: gzip gives other suites\n{}",
+            b.out
+        );
+    }
+}
+
+#[test]
 fn standard_input_plain_and_gzip() {
     let data = std::fs::read(fixture("nginx-host.log")).unwrap();
     let dir = tempfile::tempdir().unwrap();
