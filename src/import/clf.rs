@@ -19,15 +19,16 @@
 
 use std::borrow::Cow;
 
-use super::record::{encode_target, Cache, Record};
+use super::record::{clean_target, encode_target, Cache, Record};
 
 /// Parse one line, or say why not.
 pub fn parse(line: &str) -> Result<Record<'_>, &'static str> {
     let open = line.find(" [").ok_or("no [time] field")?;
-    let head: Vec<&str> = line[..open].split_ascii_whitespace().collect();
-    let host = match head.len() {
-        3 => None,
-        4 => Some(head[0]),
+    let mut head = line[..open].split_ascii_whitespace();
+    let first = head.next();
+    let host = match (head.count(), first) {
+        (2, _) => None,
+        (3, Some(h)) => Some(h),
         _ => return Err("expected 3 or 4 fields before [time]"),
     };
     let rest = &line[open + 2..];
@@ -61,9 +62,20 @@ pub fn parse(line: &str) -> Result<Record<'_>, &'static str> {
             }
         }
     }
-    let request = unescape(request);
-    let (method, target) = split_request(&request).ok_or("not an HTTP request line")?;
-    let mut r = Record::new(method.to_string(), encode_target(target));
+    let (method, target): (Cow<str>, Cow<str>) = match unescape(request) {
+        // Nothing escaped: borrow from the line where possible.
+        Cow::Borrowed(raw) => {
+            let (m, t) = split_request(raw).ok_or("not an HTTP request line")?;
+            let t =
+                std::str::from_utf8(t).map_or_else(|_| Cow::Owned(encode_target(t)), clean_target);
+            (Cow::Borrowed(m), t)
+        }
+        Cow::Owned(raw) => {
+            let (m, t) = split_request(&raw).ok_or("not an HTTP request line")?;
+            (Cow::Owned(m.to_string()), Cow::Owned(encode_target(t)))
+        }
+    };
+    let mut r = Record::new(method, target);
     r.host = host.map(Cow::Borrowed);
     r.status = Some(status);
     r.cache = cache;

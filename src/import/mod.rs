@@ -438,11 +438,11 @@ pub fn detect(
     Err("neither access log lines, JSON, XML nor a URL list".into())
 }
 
-struct Admitted {
-    host: String,
+struct Admitted<'a> {
+    host: Cow<'a, str>,
     scheme: Scheme,
-    method: String,
-    target: String,
+    method: Cow<'a, str>,
+    target: &'a str,
 }
 
 enum Reject {
@@ -457,8 +457,15 @@ struct Importer<'o> {
 }
 
 impl Importer<'_> {
-    fn admit(&self, r: &Record) -> Result<Admitted, Reject> {
-        let method = r.method.trim().to_ascii_uppercase();
+    /// Whether a record is imported, and as what. Borrows where it can:
+    /// this runs twice per line.
+    fn admit<'a>(&'a self, r: &'a Record) -> Result<Admitted<'a>, Reject> {
+        let m = r.method.trim();
+        let method: Cow<str> = if m.bytes().any(|b| b.is_ascii_lowercase()) {
+            Cow::Owned(m.to_ascii_uppercase())
+        } else {
+            Cow::Borrowed(m)
+        };
         if method.is_empty()
             || method.len() > 20
             || !method.bytes().all(|b| b.is_ascii_alphabetic())
@@ -466,14 +473,14 @@ impl Importer<'_> {
             return Err(Reject::Skip("the method is not an HTTP method"));
         }
         let mut scheme = r.scheme;
-        let mut host: Option<Cow<str>> = r.host.as_deref().map(Cow::Borrowed);
+        let mut host: Option<&str> = r.host.as_deref();
         let mut target: &str = &r.target;
         if !target.starts_with('/') {
             // Absolute-form (proxy-style) targets.
             match split_absolute(target) {
                 Some((s, h, t)) => {
                     scheme = scheme.or(Some(s));
-                    host = host.or(Some(Cow::Borrowed(h)));
+                    host = host.or(Some(h));
                     target = t;
                 }
                 None => return Err(Reject::Skip("the request target is not a path")),
@@ -483,19 +490,19 @@ impl Importer<'_> {
             return Err(Reject::Skip("the request target is not a path"));
         }
         let scheme = scheme.unwrap_or(self.opts.scheme);
-        let own = host.as_deref().filter(|h| !h.is_empty() && *h != "-");
-        let host = match (own, &self.host) {
+        let own = host.filter(|h| !h.is_empty() && *h != "-");
+        let host: Cow<str> = match (own, &self.host) {
             (Some(h), wanted) => {
                 let h = normalize_host(h, scheme)
                     .ok_or(Reject::Skip("the host is not a valid host name"))?;
                 if let Some(w) = wanted {
-                    if *w != h {
+                    if w.as_str() != h.as_ref() {
                         return Err(Reject::Drop("for another host than --host".into()));
                     }
                 }
                 h
             }
-            (None, Some(w)) => w.clone(),
+            (None, Some(w)) => Cow::Borrowed(w.as_str()),
             (None, None) => return Err(Reject::Skip("no host in this record: pass --host HOST")),
         };
         if !(method == "GET" || method == "HEAD" || self.opts.include_unsafe) {
@@ -510,7 +517,7 @@ impl Importer<'_> {
             host,
             scheme,
             method,
-            target: target.to_string(),
+            target,
         })
     }
 
@@ -598,6 +605,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
     let host = match &opts.host {
         Some(h) => Some(
             normalize_host(h, opts.scheme)
+                .map(Cow::into_owned)
                 .ok_or_else(|| ImportError::Usage(format!("--host `{h}` is not a host name")))?,
         ),
         None => None,
@@ -671,7 +679,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         imp.scan(src, *format, &mut |_, item| {
             if let Item::Record(r) = item {
                 if let Ok(a) = imp.admit(&r) {
-                    templater.observe(&a.host, &a.target);
+                    templater.observe(&a.host, a.target);
                 }
             }
         });
@@ -697,8 +705,8 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
                     match imp.admit(&r) {
                         Ok(a) => {
                             summary.parsed += 1;
-                            let t = templater.template(&a.host, &a.target);
-                            agg.add(&a.host, a.scheme, &a.method, &t, &a.target, &r);
+                            let t = templater.template(&a.host, a.target);
+                            agg.add(&a.host, a.scheme, &a.method, &t, a.target, &r);
                         }
                         Err(Reject::Skip(reason)) => skip(&mut summary, reason),
                         Err(Reject::Drop(reason)) => {

@@ -177,8 +177,9 @@ pub fn split_absolute(url: &str) -> Option<(Scheme, &str, &str)> {
 
 /// The host key of a suite: lower-case, no trailing dot, no default port.
 /// `None` when it is not a plausible host[:port] (the record is skipped).
-pub fn normalize_host(host: &str, scheme: Scheme) -> Option<String> {
-    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+/// Borrows when the host is already in that form (the common case).
+pub fn normalize_host(host: &str, scheme: Scheme) -> Option<Cow<'_, str>> {
+    let h = host.trim().trim_end_matches('.');
     if h.is_empty() || h.len() > 255 {
         return None;
     }
@@ -188,23 +189,29 @@ pub fn normalize_host(host: &str, scheme: Scheme) -> Option<String> {
     if !ok {
         return None;
     }
-    // Strip the scheme's default port; keep any other.
+    // Split a port off; strip the scheme's default one.
     let (name, port) = match h.rsplit_once(':') {
         Some((n, p))
             if !n.is_empty() && !n.ends_with(':') && p.bytes().all(|b| b.is_ascii_digit()) =>
         {
-            (n.to_string(), Some(p.to_string()))
+            (n.trim_end_matches('.'), Some(p))
         }
-        _ => (h.clone(), None),
+        _ => (h, None),
     };
-    if name.is_empty() || name.contains(':') && !name.starts_with('[') {
+    if name.is_empty() || (name.contains(':') && !name.starts_with('[')) {
         return None;
     }
-    match port {
-        Some(p) if p.is_empty() || p.len() > 5 => None,
-        Some(p) if p == scheme.default_port() => Some(name),
-        Some(p) => Some(format!("{name}:{p}")),
-        None => Some(name),
+    let keep: Cow<str> = match port {
+        Some(p) if p.is_empty() || p.len() > 5 => return None,
+        Some(p) if p == scheme.default_port() => Cow::Borrowed(name),
+        Some(p) if name.len() + 1 + p.len() == h.len() => Cow::Borrowed(h),
+        Some(p) => Cow::Owned(format!("{name}:{p}")),
+        None => Cow::Borrowed(name),
+    };
+    if keep.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(Cow::Owned(keep.to_ascii_lowercase()))
+    } else {
+        Some(keep)
     }
 }
 
@@ -272,7 +279,7 @@ mod tests {
 
     #[test]
     fn hosts_are_normalised() {
-        let n = |h| normalize_host(h, Scheme::Https);
+        let n = |h| normalize_host(h, Scheme::Https).map(Cow::into_owned);
         assert_eq!(n("WWW.Example.COM."), Some("www.example.com".into()));
         assert_eq!(n("example.com:443"), Some("example.com".into()));
         assert_eq!(n("example.com:18443"), Some("example.com:18443".into()));
@@ -280,6 +287,14 @@ mod tests {
             normalize_host("example.com:80", Scheme::Http),
             Some("example.com".into())
         );
+        assert_eq!(
+            n("WWW.Example.COM:8443"),
+            Some("www.example.com:8443".into())
+        );
+        assert!(matches!(
+            normalize_host("www.example.com:8443", Scheme::Https),
+            Some(Cow::Borrowed(_))
+        ));
         assert_eq!(n("bad host"), None);
         assert_eq!(n(""), None);
         assert_eq!(n("a/b"), None);

@@ -24,6 +24,8 @@
 //! A capability token in a path segment that is neither a JWT nor named is
 //! not recognisable, and is kept: review imported paths before sharing.
 
+use std::borrow::Cow;
+
 /// Query parameter name fragments that mark a credential.
 pub const DEFAULT_SECRET_NAMES: &[&str] = &[
     "token",
@@ -70,33 +72,49 @@ impl Secrets {
 
     /// Whether a parameter name marks a credential.
     pub fn is_secret_name(&self, raw_name: &str) -> bool {
-        let name = percent_decode(raw_name).to_ascii_lowercase();
-        self.names.iter().any(|n| name.contains(n.as_str()))
+        let name = percent_decode(raw_name);
+        self.names.iter().any(|n| contains_ci(&name, n))
     }
 
     /// Whether a value must not be copied whatever its name: a JWT, or a
     /// nested `name=value` of a credential name (a signed URL inside
-    /// another parameter).
+    /// another parameter, encoded once or twice).
     pub fn is_secret_value(&self, raw_value: &str) -> bool {
-        let v = percent_decode(&percent_decode(raw_value)).to_ascii_lowercase();
-        looks_like_jwt(raw_value) || looks_like_jwt(&v) || self.has_secret_assignment(&v)
+        if looks_like_jwt(raw_value) {
+            return true;
+        }
+        if !raw_value.contains(['=', '%']) {
+            return false;
+        }
+        let once = percent_decode(raw_value);
+        let twice = percent_decode(&once);
+        looks_like_jwt(&twice) || self.has_secret_assignment(&twice)
     }
 
-    fn has_secret_assignment(&self, lower: &str) -> bool {
+    fn has_secret_assignment(&self, text: &str) -> bool {
         // Any `word=` where word contains a credential name.
-        lower.match_indices('=').any(|(i, _)| {
-            let start = lower[..i]
+        text.match_indices('=').any(|(i, _)| {
+            let start = text[..i]
                 .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
                 .map_or(0, |p| p + 1);
-            let word = &lower[start..i];
-            !word.is_empty() && self.names.iter().any(|n| word.contains(n.as_str()))
+            let word = &text[start..i];
+            !word.is_empty() && self.names.iter().any(|n| contains_ci(word, n))
         })
     }
 
     /// Whether a path segment must not be copied.
     pub fn is_secret_segment(&self, seg: &str) -> bool {
-        looks_like_jwt(seg) || self.has_secret_assignment(&percent_decode(seg).to_ascii_lowercase())
+        if looks_like_jwt(seg) {
+            return true;
+        }
+        seg.contains(['=', '%']) && self.has_secret_assignment(&percent_decode(seg))
     }
+}
+
+/// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// `eyJ...` `.` `...` `.` `...` in base64url: a JSON Web Token.
@@ -136,10 +154,11 @@ pub fn var_name(what: &str) -> String {
     out
 }
 
-/// Percent-decode (lossy for invalid UTF-8); `+` stays `+`.
-pub fn percent_decode(s: &str) -> String {
+/// Percent-decode (lossy for invalid UTF-8); `+` stays `+`. Borrows when
+/// there is nothing to decode.
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -156,7 +175,7 @@ pub fn percent_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]

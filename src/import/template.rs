@@ -205,8 +205,12 @@ pub fn by_shape(v: &str) -> Option<String> {
     if let Some(p) = whole_shape(v) {
         return Some(p.to_string());
     }
-    // A file name: classify the parts before the extension.
+    // A file name: classify the parts before the extension (none can have
+    // a shape without a digit, unless it is 16+ characters of hex).
     let (stem, ext) = split_ext(v)?;
+    if stem.len() < 16 && !stem.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let mut changed = false;
     let parts: Vec<Cow<str>> = stem
         .split('.')
