@@ -19,6 +19,7 @@ pub mod fsio;
 pub mod gate;
 pub mod golden;
 pub mod hints;
+pub mod import;
 pub mod judge;
 pub mod model;
 pub mod noise;

@@ -39,6 +39,8 @@ enum Command {
     /// Work with finished reports (merge shards).
     #[command(subcommand)]
     Report(cli::report::ReportCommand),
+    /// Build suites from traffic logs (Logpush, Fastly, nginx, HAR, URL lists, sitemaps): one per host.
+    Import(cli::import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => cli::golden::calibrate(args),
         Command::Gate(args) => cli::gate::run(args),
         Command::Report(cmd) => cli::report::run(cmd),
+        Command::Import(args) => cli::import::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

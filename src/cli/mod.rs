@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod gate;
 pub mod golden;
+pub mod import;
 pub mod report;
 pub mod run;
