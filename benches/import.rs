@@ -10,7 +10,6 @@
 //! printed, nothing is asserted.
 
 use std::io::Write;
-use std::process::Command;
 use std::time::Instant;
 
 const LINES: usize = 1_000_000;
@@ -91,46 +90,9 @@ fn line(rng: &mut Rng) -> String {
     )
 }
 
-struct Run {
-    wall_s: f64,
-    peak_rss_mib: f64,
-    status: i32,
-    stdout: String,
-}
-
-// The child is reaped by `wait4` (which also gives its rusage), not by
-// `Child::wait`.
-#[allow(clippy::zombie_processes)]
-fn run(bin: &str, args: &[&str]) -> Run {
-    let clock = Instant::now();
-    let child = Command::new(bin)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn edgeparity");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = String::new();
-    if let Some(mut out) = child.stdout {
-        use std::io::Read;
-        let _ = out.read_to_string(&mut stdout);
-    }
-    let mut status = 0;
-    // SAFETY: plain FFI call on our own child's pid with valid out-pointers;
-    // it reaps the child, which `std` then never waits on.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4 failed");
-    Run {
-        wall_s: clock.elapsed().as_secs_f64(),
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0, // KiB on Linux
-        status: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
-        stdout,
-    }
-}
+#[path = "common/child.rs"]
+mod child;
+use child::run;
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing

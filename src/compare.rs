@@ -285,17 +285,13 @@ fn type_name(v: &serde_json::Value) -> &'static str {
     }
 }
 
-fn escape_token(k: &str) -> String {
-    k.replace('~', "~0").replace('/', "~1")
-}
-
 fn json_diff(ptr: &str, b: &serde_json::Value, c: &serde_json::Value, out: &mut Vec<JsonDiff>) {
     use serde_json::Value;
     let show = |v: &Value| v.to_string();
     match (b, c) {
         (Value::Object(bm), Value::Object(cm)) => {
             for (k, bv) in bm {
-                let p = format!("{ptr}/{}", escape_token(k));
+                let p = format!("{ptr}/{}", crate::normalize::escape_token(k));
                 match cm.get(k) {
                     Some(cv) => json_diff(&p, bv, cv, out),
                     None => out.push((p, Some(show(bv)), None, "missing on candidate".into())),
@@ -303,7 +299,7 @@ fn json_diff(ptr: &str, b: &serde_json::Value, c: &serde_json::Value, out: &mut 
             }
             for (k, cv) in cm {
                 if !bm.contains_key(k) {
-                    let p = format!("{ptr}/{}", escape_token(k));
+                    let p = format!("{ptr}/{}", crate::normalize::escape_token(k));
                     out.push((p, None, Some(show(cv)), "added on candidate".into()));
                 }
             }

@@ -148,18 +148,9 @@ impl Executor {
             .endpoints
             .get(provider)
             .ok_or_else(|| fail(FailureKind::Resolve, "no such provider".into()))?;
-        let host = req.url.host_str().unwrap_or_default().to_string();
-        let port = req.url.port_or_known_default().unwrap_or(443);
-        let pinned = match endpoint.pinned.get(&(host.clone(), port)) {
-            Some(Ok(addrs)) => addrs,
-            Some(Err(e)) => return Err(fail(FailureKind::Resolve, e.clone())),
-            None => {
-                return Err(fail(
-                    FailureKind::Resolve,
-                    format!("{host}:{port} was not planned for this provider"),
-                ))
-            }
-        };
+        let pinned = endpoint
+            .pinned_for(req)
+            .map_err(|m| fail(FailureKind::Resolve, m))?;
         let timeout = req
             .timeout_ms
             .map(Duration::from_millis)
@@ -195,30 +186,8 @@ impl Executor {
         }
         let status = resp.status().as_u16();
         let version = format!("{:?}", resp.version());
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let encodings: Vec<String> = headers
-            .iter()
-            .filter(|(k, _)| k == "content-encoding")
-            .flat_map(|(_, v)| v.split(','))
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect();
-        let mut reader = BodyReader::new(&encodings, self.body_cap);
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| classify(provider, &e))?;
-            reader.push(&chunk);
-        }
-        let body = reader.finish();
+        let headers = header_lines(resp.headers());
+        let body = self.read_body(provider, &headers, resp).await?;
         Ok(Exchange {
             provider: provider.to_string(),
             url: req.url.to_string(),
@@ -233,6 +202,56 @@ impl Executor {
             },
         })
     }
+
+    /// Stream the body through the decoders its `Content-Encoding` names.
+    async fn read_body(
+        &self,
+        provider: &str,
+        headers: &[(String, String)],
+        resp: reqwest::Response,
+    ) -> Result<BodyCapture, ExchangeError> {
+        let encodings: Vec<String> = headers
+            .iter()
+            .filter(|(k, _)| k == "content-encoding")
+            .flat_map(|(_, v)| v.split(','))
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut reader = BodyReader::new(&encodings, self.body_cap);
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| classify(provider, &e))?;
+            reader.push(&chunk);
+        }
+        Ok(reader.finish())
+    }
+}
+
+impl Endpoint {
+    /// The addresses this provider is pinned to for the request's host and
+    /// port, or why there are none.
+    fn pinned_for(&self, req: &RequestSpec) -> Result<&Vec<IpAddr>, String> {
+        let host = req.url.host_str().unwrap_or_default().to_string();
+        let port = req.url.port_or_known_default().unwrap_or(443);
+        match self.pinned.get(&(host.clone(), port)) {
+            Some(Ok(addrs)) => Ok(addrs),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(format!("{host}:{port} was not planned for this provider")),
+        }
+    }
+}
+
+/// Every header line in order, names lower-case, values as text
+/// (non-UTF-8 bytes replaced).
+fn header_lines(map: &http::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 fn join_ips(ips: &[IpAddr]) -> String {

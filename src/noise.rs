@@ -51,7 +51,7 @@ fn leaves(v: &serde_json::Value, ptr: String, out: &mut BTreeMap<String, serde_j
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let token = k.replace('~', "~0").replace('/', "~1");
+                let token = crate::normalize::escape_token(k);
                 leaves(x, format!("{ptr}/{token}"), out);
             }
         }

@@ -265,6 +265,17 @@ fn classify_body(ex: &Exchange, content_type: Option<&str>) -> NormBody {
     }
 }
 
+/// One JSON Pointer reference token, escaped (RFC 6901: `~` → `~0`,
+/// `/` → `~1`).
+pub fn escape_token(k: &str) -> String {
+    k.replace('~', "~0").replace('/', "~1")
+}
+
+/// One reference token, unescaped (`~1` → `/` first, then `~0` → `~`).
+pub fn unescape_token(k: &str) -> String {
+    k.replace("~1", "/").replace("~0", "~")
+}
+
 /// Remove the value a JSON Pointer (RFC 6901) names, if it exists.
 pub fn remove_pointer(value: &mut serde_json::Value, pointer: &str) {
     if pointer.is_empty() {
@@ -275,7 +286,7 @@ pub fn remove_pointer(value: &mut serde_json::Value, pointer: &str) {
         Some(i) => (&pointer[..i], &pointer[i + 1..]),
         None => return,
     };
-    let key = last.replace("~1", "/").replace("~0", "~");
+    let key = unescape_token(last);
     match value.pointer_mut(parent) {
         Some(serde_json::Value::Object(map)) => {
             map.shift_remove(&key);

@@ -275,6 +275,13 @@ impl Suite {
             .and_then(|s| s.to_str())
             .unwrap_or("suite")
             .to_string();
+        check_name(&name, "suite").map_err(|m| {
+            InputError::invalid(
+                Location::file(path),
+                "(file name)",
+                format!("{m} (the suite's name is its file name)"),
+            )
+        })?;
         let file: SuiteFile = yaml::parse(path, text)?;
         let mut r = Reader {
             path,
@@ -371,14 +378,8 @@ fn case(
     let line = Some(c.referenced.line() as usize);
     let c = c.value;
     let ckey = |key: &str| format!("cases[{i}].{key}");
-    let name = &c.name.value;
-    if name.trim().is_empty() || name.contains("::") || name.contains('/') {
-        return Err(InputError::invalid(
-            r.at(&c.name),
-            ckey("name"),
-            format!("`{name}`: a case name must be non-empty and contain neither `::` nor `/`"),
-        ));
-    }
+    check_name(&c.name.value, "case")
+        .map_err(|m| InputError::invalid(r.at(&c.name), ckey("name"), m))?;
     let (cpath, _) = r.expand(&c.path)?;
     if !cpath.starts_with('/') {
         return Err(InputError::invalid(
@@ -387,19 +388,7 @@ fn case(
             format!("`{cpath}` must start with `/`"),
         ));
     }
-    let method = match &c.method {
-        None => http::Method::GET,
-        Some(m) => {
-            let text = m.value.to_ascii_uppercase();
-            http::Method::from_bytes(text.as_bytes()).map_err(|_| {
-                InputError::invalid(
-                    r.at(m),
-                    ckey("method"),
-                    format!("`{text}` is not an HTTP method"),
-                )
-            })?
-        }
-    };
+    let method = method_of(r, c.method.as_ref(), &ckey("method"))?;
     let mut headers: Vec<HeaderSpec> = defaults
         .headers
         .iter()
@@ -454,6 +443,55 @@ fn case(
     })
 }
 
+fn method_of(
+    r: &Reader,
+    m: Option<&Spanned<String>>,
+    key: &str,
+) -> Result<http::Method, InputError> {
+    let Some(m) = m else {
+        return Ok(http::Method::GET);
+    };
+    let text = m.value.to_ascii_uppercase();
+    http::Method::from_bytes(text.as_bytes())
+        .map_err(|_| InputError::invalid(r.at(m), key, format!("`{text}` is not an HTTP method")))
+}
+
+/// Longest suite or case name, in bytes: golden files are named
+/// `SUITE/CASE.yaml(.new)`, and a file name may have 255 bytes.
+pub const MAX_NAME: usize = 200;
+
+/// A suite or case name becomes part of a file path (golden files) and of
+/// test ids: non-empty, at most [`MAX_NAME`] bytes, no `::`, `/` or `\\`, not
+/// `.` or `..`, and no control or invisible formatting characters.
+pub fn check_name(name: &str, what: &str) -> Result<(), String> {
+    let shown = crate::model::visible(name);
+    if name.trim().is_empty() {
+        return Err(format!("a {what} name must not be empty"));
+    }
+    if name.len() > MAX_NAME {
+        let start: String = name.chars().take(40).collect();
+        return Err(format!(
+            "`{}…`: a {what} name has at most {MAX_NAME} bytes, this one {}",
+            crate::model::visible(&start),
+            name.len()
+        ));
+    }
+    if name == "." || name == ".." || name.starts_with("..") {
+        return Err(format!("`{shown}` is not a {what} name"));
+    }
+    if name.contains("::") || name.contains('/') || name.contains('\\') {
+        return Err(format!(
+            "`{shown}`: a {what} name must contain neither `::` nor `/` nor `\\`"
+        ));
+    }
+    if name.chars().any(crate::model::is_invisible) {
+        return Err(format!(
+            "`{shown}`: a {what} name must have no control or invisible characters"
+        ));
+    }
+    Ok(())
+}
+
 fn expectation(r: &Reader, key: &str, e: Spanned<ExpectFile>) -> Result<Expectation, InputError> {
     let at = r.at(&e);
     let e = e.value;
@@ -506,8 +544,7 @@ fn probe_of(
     cache: Option<CacheFile>,
     vary: Option<VaryFile>,
 ) -> Result<(Probe, Bust), (String, String)> {
-    use crate::provider::CacheOutcome;
-    let bust_given = cache.as_ref().and_then(|c| c.bust);
+    let bust = cache.as_ref().and_then(|c| c.bust).unwrap_or(Bust::Query);
     match (cache, vary) {
         (None, None) => Ok((Probe::Single, Bust::None)),
         (cache, Some(v)) => {
@@ -519,91 +556,94 @@ fn probe_of(
                     ));
                 }
             }
-            if http::HeaderName::from_bytes(v.header.as_bytes()).is_err() {
+            Ok((vary_probe(r, v)?, bust))
+        }
+        (Some(c), None) => Ok((sequence_probe(c)?, bust)),
+    }
+}
+
+/// `vary:`: a header and 2 to [`MAX_VARY_VALUES`] values (`${VAR}` filled).
+fn vary_probe(r: &mut Reader, v: VaryFile) -> Result<Probe, (String, String)> {
+    if http::HeaderName::from_bytes(v.header.as_bytes()).is_err() {
+        return Err((
+            "vary.header".into(),
+            format!("`{}` is not a header name", v.header),
+        ));
+    }
+    if v.values.len() < 2 || v.values.len() > MAX_VARY_VALUES {
+        return Err((
+            "vary.values".into(),
+            format!(
+                "needs between 2 and {MAX_VARY_VALUES} values, not {}",
+                v.values.len()
+            ),
+        ));
+    }
+    let mut values = Vec::with_capacity(v.values.len());
+    for val in &v.values {
+        let (val, _) = r
+            .expand_text(val)
+            .map_err(|m| ("vary.values".to_string(), m))?;
+        if http::HeaderValue::from_str(&val).is_err() {
+            return Err((
+                "vary.values".into(),
+                format!("`{val}` is not a header value"),
+            ));
+        }
+        values.push(val);
+    }
+    let header = v.header.to_ascii_lowercase();
+    Ok(if header == "accept-encoding" {
+        Probe::Encoding { values }
+    } else {
+        Probe::Vary { header, values }
+    })
+}
+
+/// `cache:`: a sequence of 1 to [`MAX_SEQUENCE`] requests and what each
+/// should find.
+fn sequence_probe(c: CacheFile) -> Result<Probe, (String, String)> {
+    use crate::provider::CacheOutcome;
+    let count = c.sequence.unwrap_or(1);
+    if count == 0 || count > MAX_SEQUENCE {
+        return Err((
+            "cache.sequence".into(),
+            format!("must be between 1 and {MAX_SEQUENCE}, not {count}"),
+        ));
+    }
+    let expect = match c.expect {
+        None => None,
+        Some(list) => {
+            if list.len() != count as usize {
                 return Err((
-                    "vary.header".into(),
-                    format!("`{}` is not a header name", v.header),
-                ));
-            }
-            if v.values.len() < 2 || v.values.len() > MAX_VARY_VALUES {
-                return Err((
-                    "vary.values".into(),
+                    "cache.expect".into(),
                     format!(
-                        "needs between 2 and {MAX_VARY_VALUES} values, not {}",
-                        v.values.len()
+                        "has {} outcomes but the sequence sends {count} requests",
+                        list.len()
                     ),
                 ));
             }
-            let mut values = Vec::with_capacity(v.values.len());
-            for val in &v.values {
-                let (val, _) = r
-                    .expand_text(val)
-                    .map_err(|m| ("vary.values".to_string(), m))?;
-                values.push(val);
-            }
-            for val in &values {
-                if http::HeaderValue::from_str(val).is_err() {
-                    return Err((
-                        "vary.values".into(),
-                        format!("`{val}` is not a header value"),
-                    ));
-                }
-            }
-            let header = v.header.to_ascii_lowercase();
-            let probe = if header == "accept-encoding" {
-                Probe::Encoding { values }
-            } else {
-                Probe::Vary { header, values }
+            let words: Vec<&str> = CacheOutcome::ALL.iter().map(|o| o.as_str()).collect();
+            let outcome = |w: &String| {
+                CacheOutcome::parse(w).ok_or_else(|| {
+                    (
+                        "cache.expect".to_string(),
+                        format!(
+                            "`{w}` is not a cache outcome ({}){}",
+                            words.join(", "),
+                            hint(w, &words)
+                        ),
+                    )
+                })
             };
-            Ok((probe, bust_given.unwrap_or(Bust::Query)))
+            Some(list.iter().map(outcome).collect::<Result<Vec<_>, _>>()?)
         }
-        (Some(c), None) => {
-            let count = c.sequence.unwrap_or(1);
-            if count == 0 || count > MAX_SEQUENCE {
-                return Err((
-                    "cache.sequence".into(),
-                    format!("must be between 1 and {MAX_SEQUENCE}, not {count}"),
-                ));
-            }
-            let expect = match c.expect {
-                None => None,
-                Some(list) => {
-                    if list.len() != count as usize {
-                        return Err((
-                            "cache.expect".into(),
-                            format!(
-                                "has {} outcomes but the sequence sends {count} requests",
-                                list.len()
-                            ),
-                        ));
-                    }
-                    let words: Vec<&str> = CacheOutcome::ALL.iter().map(|o| o.as_str()).collect();
-                    let mut out = Vec::new();
-                    for w in &list {
-                        out.push(CacheOutcome::parse(w).ok_or_else(|| {
-                            (
-                                "cache.expect".into(),
-                                format!(
-                                    "`{w}` is not a cache outcome ({}){}",
-                                    words.join(", "),
-                                    hint(w, &words)
-                                ),
-                            )
-                        })?);
-                    }
-                    Some(out)
-                }
-            };
-            Ok((
-                Probe::Sequence {
-                    count,
-                    pause_ms: c.pause_ms.unwrap_or(0).min(60_000),
-                    expect,
-                },
-                bust_given.unwrap_or(Bust::Query),
-            ))
-        }
-    }
+    };
+    Ok(Probe::Sequence {
+        count,
+        pause_ms: c.pause_ms.unwrap_or(0).min(60_000),
+        expect,
+    })
 }
 
 /// Load every suite named: a PATH is a suite file or a folder of suites
@@ -942,5 +982,35 @@ cases:
                 .len(),
             3
         );
+    }
+
+    #[test]
+    fn names_that_would_escape_a_folder_or_hide_text_are_refused() {
+        for bad in [
+            "..",
+            ".",
+            "a/b",
+            "a::b",
+            "a\\b",
+            "x\u{202e}y",
+            "nul\u{0}",
+            "",
+        ] {
+            assert!(check_name(bad, "case").is_err(), "{bad:?}");
+        }
+        let long = "x".repeat(MAX_NAME + 1);
+        assert!(check_name(&long, "case")
+            .unwrap_err()
+            .contains("at most 200 bytes"));
+        assert!(check_name("home page (v2) – ü", "case").is_ok());
+        let e = Suite::parse(Path::new("d/...yaml"), SUITE, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("d/...yaml: key `(file name)`"), "{e}");
+        let text = SUITE.replace("name: home", "name: \"evil\\u202Elive\"");
+        let e = Suite::parse(Path::new("s.yaml"), &text, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("⟨U+202E⟩") && !e.contains('\u{202e}'), "{e}");
     }
 }

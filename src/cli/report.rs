@@ -55,16 +55,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<i32> {
     let written = edgeparity::render::write_all(&merged, &out, previous.as_ref())
         .with_context(|| format!("cannot write reports to {}", out.display()))?;
     let s = &merged.summary;
-    println!(
-        "merged {} reports: {} cases: {} parity, {} differs, {} flaky, {} no-golden, {} error",
-        dirs.len(),
-        s.total,
-        s.parity,
-        s.differs,
-        s.flaky,
-        s.no_golden,
-        s.error
-    );
+    println!("merged {} reports: {}", dirs.len(), s.counts());
     for p in written {
         println!("report: {}", p.display());
     }

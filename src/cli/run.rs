@@ -63,9 +63,17 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> anyhow::Result<i32> {
     let c = &args.common;
     let (_, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     for case in &plan.cases {
-        println!("{}  {} {}", case.id, case.request.method, case.request.url);
+        writeln!(
+            out,
+            "{}  {} {}",
+            case.id, case.request.method, case.request.url
+        )?;
     }
+    out.flush()?;
     Ok(exit::PARITY)
 }
 

@@ -18,3 +18,32 @@ pub use result::{
     check_expectation, CaseResult, Confirmation, Expectation, ExpectedDifference, Label, Noise,
     ProbeSummary, ResponseSummary, Served, VaryFinding, Verdict,
 };
+
+/// Is `c` a character that changes how text looks without showing itself
+/// (C0/C1 controls except tab and newline, bidirectional controls, zero-width
+/// and other format characters)? Such characters from a server or a suite are
+/// shown as escapes, never obeyed.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{061c}' | '\u{00ad}'
+    )
+}
+
+/// `s` with every invisible character shown as `⟨U+202E⟩`: what every
+/// human-readable format prints.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_invisible) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

@@ -61,6 +61,17 @@ pub struct Report {
     pub latency: Vec<Latency>,
 }
 
+impl Summary {
+    /// `N cases: a parity, b differs, c flaky, d no-golden, e error`: the
+    /// counts line every text output prints.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} cases: {} parity, {} differs, {} flaky, {} no-golden, {} error",
+            self.total, self.parity, self.differs, self.flaky, self.no_golden, self.error
+        )
+    }
+}
+
 impl Report {
     pub fn summarize(cases: &[CaseResult]) -> Summary {
         let mut s = Summary {

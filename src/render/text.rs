@@ -17,13 +17,8 @@ pub fn render_text(report: &Report) -> String {
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "\n{} cases: {} parity, {} differs, {} flaky, {} no-golden, {} error ({} vs baseline {}, {} ms)\n",
-        s.total,
-        s.parity,
-        s.differs,
-        s.flaky,
-        s.no_golden,
-        s.error,
+        "\n{} ({} vs baseline {}, {} ms)\n",
+        s.counts(),
         report.environment,
         report.baseline,
         report.duration_ms
