@@ -194,6 +194,24 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
             if bd.is_some() && bd == cd {
                 return vec![];
             }
+            // The same undecodable bytes on both sides are the same answer.
+            if let (
+                NormBody::Undecodable {
+                    raw_len: bl,
+                    raw_sha256: bs,
+                    ..
+                },
+                NormBody::Undecodable {
+                    raw_len: cl,
+                    raw_sha256: cs,
+                    ..
+                },
+            ) = (bb, cb)
+            {
+                if bl == cl && bs == cs {
+                    return vec![];
+                }
+            }
             let message = match (bb, cb) {
                 (NormBody::Undecodable { reason, .. }, _) => {
                     format!("baseline body could not be decoded: {reason}")

@@ -51,6 +51,10 @@ struct EnvFile {
     connect_timeout_ms: Option<u64>,
     #[serde(default)]
     body_cap_bytes: Option<u64>,
+    /// Two providers may share an edge address (deliberately comparing an
+    /// edge with itself): said loudly in every report.
+    #[serde(default)]
+    allow_shared_addresses: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +149,7 @@ pub struct Environment {
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
     pub body_cap_bytes: u64,
+    pub allow_shared_addresses: bool,
     /// The project's severity overrides (from the config's top level).
     pub severities: Vec<crate::severity::Rule>,
 }
@@ -334,6 +339,7 @@ fn environment(
         timeout_ms: env.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
         connect_timeout_ms: env.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
         body_cap_bytes: env.body_cap_bytes.unwrap_or(DEFAULT_BODY_CAP),
+        allow_shared_addresses: env.allow_shared_addresses,
         severities: severities.to_vec(),
     })
 }

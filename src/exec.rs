@@ -29,8 +29,24 @@ use crate::suite::{Environment, HttpMode, ProviderConfig, Target};
 /// Errors building the executor: bad local input (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("ca_file {path}: {message}")]
-    CaFile { path: String, message: String },
+    #[error("{at}: ca_file {path}: {message}")]
+    CaFile {
+        /// Where `ca_file` is written in the config.
+        at: String,
+        path: String,
+        message: String,
+    },
+    #[error(
+        "providers {a} and {b} share the address {addr} for {host}: the candidate would be \
+         compared with the baseline's own edge (set `allow_shared_addresses: true` in the \
+         environment if this is deliberate)"
+    )]
+    SharedAddress {
+        a: String,
+        b: String,
+        host: String,
+        addr: IpAddr,
+    },
     #[error("provider {provider}: cannot build an HTTP client: {message}")]
     Client { provider: String, message: String },
 }
@@ -68,21 +84,20 @@ impl Executor {
         let extra_roots = match &env.ca_file {
             None => Vec::new(),
             Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| SetupError::CaFile {
+                let ca_error = |message: String| SetupError::CaFile {
+                    at: env
+                        .ca_file_at
+                        .as_ref()
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "config".into()),
                     path: path.display().to_string(),
-                    message: e.to_string(),
-                })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    SetupError::CaFile {
-                        path: path.display().to_string(),
-                        message: e.to_string(),
-                    }
-                })?;
+                    message,
+                };
+                let pem = crate::fsio::read_regular(path, 4 * 1024 * 1024).map_err(ca_error)?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| ca_error(e.to_string()))?;
                 if certs.is_empty() {
-                    return Err(SetupError::CaFile {
-                        path: path.display().to_string(),
-                        message: "no PEM certificate in the file".into(),
-                    });
+                    return Err(ca_error("no PEM certificate in the file".into()));
                 }
                 certs
             }
@@ -128,6 +143,9 @@ impl Executor {
                 message: error_chain(&e),
             })?;
             endpoints.insert(p.name.clone(), Endpoint { client, pinned });
+        }
+        if !env.allow_shared_addresses {
+            shared_address(&resolutions)?;
         }
         Ok(Executor {
             endpoints,
@@ -252,6 +270,38 @@ fn header_lines(map: &http::HeaderMap) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// An address two providers share for one host (IPv4-mapped IPv6 taken as
+/// the IPv4 address it maps), for pinned and resolved targets alike.
+fn shared_address(resolutions: &[Resolution]) -> Result<(), SetupError> {
+    let canon = |ip: &IpAddr| match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(*v6)),
+        v4 => *v4,
+    };
+    let mut seen: BTreeMap<(&str, IpAddr), &str> = BTreeMap::new();
+    for r in resolutions {
+        for ip in &r.addrs {
+            let key = (r.host.as_str(), canon(ip));
+            match seen.get(&key) {
+                Some(other) if *other != r.provider => {
+                    return Err(SetupError::SharedAddress {
+                        a: other.to_string(),
+                        b: r.provider.clone(),
+                        host: r.host.clone(),
+                        addr: key.1,
+                    })
+                }
+                _ => {
+                    seen.insert(key, &r.provider);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn join_ips(ips: &[IpAddr]) -> String {

@@ -237,6 +237,10 @@ fn finding_line(f: &Finding) -> String {
 }
 
 pub fn render(outcome: &Outcome, allow: &Allowlist) -> String {
+    crate::model::visible(&render_text(outcome, allow)).into_owned()
+}
+
+fn render_text(outcome: &Outcome, allow: &Allowlist) -> String {
     let mut out = String::new();
     let p = &outcome.policy;
     for f in &outcome.blocking {

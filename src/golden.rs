@@ -208,7 +208,7 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
         recorded,
         case: case_id.to_string(),
         method: method.to_string(),
-        path: path.to_string(),
+        path: redactor.text(path),
         responses,
         vary: vary.to_vec(),
         noise,
@@ -286,6 +286,12 @@ pub fn write(
     pending: bool,
 ) -> Result<Written, GoldenError> {
     let case = g.case.rsplit("::").next().unwrap_or(&g.case);
+    for (what, name) in [("suite", suite), ("case", case)] {
+        crate::suite::check_name(name, what).map_err(|message| GoldenError::Io {
+            path: dir.display().to_string(),
+            message: format!("refusing to write a golden file: {message}"),
+        })?;
+    }
     let path = path_for(dir, suite, case);
     let io = |p: &Path, e: std::io::Error| GoldenError::Io {
         path: p.display().to_string(),

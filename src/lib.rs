@@ -52,6 +52,23 @@ pub fn prepare(
     let config = suite::Config::load(config)?;
     let env = config.environment(env)?.clone();
     let suites = suite::load_suites(paths)?;
+    if suites.iter().all(|s| s.cases.is_empty()) {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(yaml::InputError::invalid(
+            yaml::Location::file(
+                paths
+                    .first()
+                    .map(PathBuf::as_path)
+                    .unwrap_or(config.path.as_path()),
+            ),
+            "cases",
+            format!(
+                "no case to run in {} ({} suite file(s) read): nothing would be compared",
+                named.join(", "),
+                suites.len()
+            ),
+        ));
+    }
     let mut plan = plan::plan(&env, &suites);
     plan.config_digest = digest_inputs(&config.path, &env.name, &suites);
     Ok((env, plan))

@@ -22,11 +22,27 @@ pub struct Redactor {
 pub const MASK: &str = "[REDACTED]";
 
 impl Redactor {
-    pub fn new(mut secrets: Vec<String>) -> Redactor {
+    /// A redactor for these secret values, and every encoded form of each
+    /// that may leave the process: percent-encoded as a URL library writes
+    /// it in a path, a query or a form (upper- and lower-case hex, `+` or
+    /// `%20` for a space), and base64 (standard and URL-safe, padded or not,
+    /// and at each of the three byte alignments inside a longer base64
+    /// text, as when a server echoes `Basic base64(user:token)`).
+    pub fn new(secrets: Vec<String>) -> Redactor {
+        let mut all: Vec<String> = Vec::new();
+        for s in secrets.iter().filter(|s| s.len() >= 3) {
+            for v in std::iter::once(s.clone())
+                .chain(percent_forms(s))
+                .chain(base64_forms(s))
+            {
+                if v.len() >= 3 && !all.contains(&v) {
+                    all.push(v);
+                }
+            }
+        }
         // Longest first, so a secret containing another is masked whole.
-        secrets.retain(|s| s.len() >= 3);
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { secrets }
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Redactor { secrets: all }
     }
 
     /// Mask every known secret value in free text.
@@ -38,6 +54,23 @@ impl Redactor {
             }
         }
         out
+    }
+
+    /// A URL as it may be shown: userinfo always masked, secrets masked in
+    /// every encoding.
+    pub fn url(&self, url: &reqwest::Url) -> String {
+        if url.username().is_empty() && url.password().is_none() {
+            return self.text(url.as_str());
+        }
+        let mut u = url.clone();
+        let _ = u.set_password(None);
+        let _ = u.set_username("");
+        let text = u.to_string();
+        let shown = match text.split_once("://") {
+            Some((scheme, rest)) => format!("{scheme}://{MASK}@{rest}"),
+            None => text,
+        };
+        self.text(&shown)
     }
 
     /// The value of header `name` as it may be shown in a report: a
@@ -124,6 +157,92 @@ fn fingerprint(value: &str) -> String {
     format!("sha256:{}", &h[..8])
 }
 
+/// The percent-encoded forms of `s` a URL library may write.
+fn percent_forms(s: &str) -> Vec<String> {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+    // The WHATWG URL sets: path, query and userinfo, and everything.
+    const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
+    const PATH: &AsciiSet = &QUERY.add(b'?').add(b'`').add(b'{').add(b'}');
+    const USERINFO: &AsciiSet = &PATH
+        .add(b'/')
+        .add(b':')
+        .add(b';')
+        .add(b'=')
+        .add(b'@')
+        .add(b'[')
+        .add(b'\\')
+        .add(b']')
+        .add(b'^')
+        .add(b'|');
+    let mut out = Vec::new();
+    for set in [QUERY, PATH, USERINFO, NON_ALPHANUMERIC] {
+        let e = utf8_percent_encode(s, set).to_string();
+        out.push(e.clone());
+        out.push(lower_hex(&e));
+    }
+    let form: String = url_form(s);
+    out.push(form.clone());
+    out.push(lower_hex(&form));
+    out.retain(|v| v != s);
+    out
+}
+
+/// `application/x-www-form-urlencoded`: a space as `+`.
+fn url_form(s: &str) -> String {
+    percent_encoding::percent_encode(s.as_bytes(), percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+        .replace("%20", "+")
+        .replace("%2A", "*")
+        .replace("%2D", "-")
+        .replace("%2E", ".")
+        .replace("%5F", "_")
+}
+
+/// `%2F` → `%2f` (some encoders write lower-case hex).
+fn lower_hex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            for h in chars.by_ref().take(2) {
+                out.push(h.to_ascii_lowercase());
+            }
+        }
+    }
+    out
+}
+
+/// The base64 forms of `s`: whole (padded and not), and the part fully
+/// determined by `s` at each byte alignment inside a longer text.
+fn base64_forms(s: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let bytes = s.as_bytes();
+    let mut out = vec![
+        STANDARD.encode(bytes),
+        URL_SAFE.encode(bytes),
+        STANDARD_NO_PAD.encode(bytes),
+        URL_SAFE_NO_PAD.encode(bytes),
+    ];
+    for k in 0..3usize {
+        let mut padded = vec![0u8; k];
+        padded.extend_from_slice(bytes);
+        // Character i covers bits [6i, 6i+6): keep those inside the secret.
+        let start = (8 * k).div_ceil(6);
+        let end = (8 * (k + bytes.len())) / 6;
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let e = engine.encode(&padded);
+            if let Some(core) = e.get(start..end.min(e.len())) {
+                if core.len() >= 4 {
+                    out.push(core.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// How a credential's value is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
@@ -186,5 +305,32 @@ mod tests {
             r.header_value("set-cookie", "s=1"),
             r.header_value("set-cookie", "s=2")
         );
+    }
+
+    #[test]
+    fn every_encoding_of_a_secret_is_masked() {
+        use base64::Engine;
+        let secret = "s3cr3t Q/+=&\u{fc}";
+        let r = Redactor::new(vec![secret.into()]);
+        let mut url = reqwest::Url::parse("https://x.test/").unwrap();
+        url.set_path(&format!("/p/{secret}"));
+        url.query_pairs_mut().append_pair("token", secret);
+        let shown = r.text(url.as_str());
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("user:{secret}"));
+        let echoed = r.text(&format!("Authorization: Basic {b64}"));
+        assert!(!echoed.contains(&b64[8..20]), "{echoed}");
+        for text in [
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+            lower_hex(
+                &percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string(),
+            ),
+        ] {
+            let shown = r.text(&format!("x{text}y"));
+            assert_eq!(shown, format!("x{MASK}y"), "{text}");
+        }
     }
 }

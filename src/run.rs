@@ -72,6 +72,13 @@ impl RunContext {
         let mut profiles = BTreeMap::new();
         let mut fingerprints = BTreeMap::new();
         let mut warnings = Vec::new();
+        if env.allow_shared_addresses {
+            warnings.push(format!(
+                "SHARED ADDRESSES: environment `{}` allows providers to share edge addresses; \
+                 a candidate may be compared with the baseline's own edge",
+                env.name
+            ));
+        }
         if env.insecure {
             warnings.push(format!(
                 "INSECURE: environment `{}` does not verify TLS certificates",
@@ -148,15 +155,37 @@ impl RunContext {
         crate::probe::busts(case).then(|| self.fresh_key())
     }
 
-    /// Send one request and prove the answer came from `p`.
+    /// Send one request and prove the answer came from `p`: it carries
+    /// `p`'s identity, and no other provider's (an edge that sends both
+    /// identities proves nothing).
     async fn send_checked(&self, p: &str, req: &RequestSpec) -> Result<Exchange, ExchangeError> {
         let ex = self.exec.send(p, req).await?;
+        let fail = |message: String| ExchangeError {
+            provider: p.to_string(),
+            kind: FailureKind::Fingerprint,
+            message,
+        };
         if let Some(check) = self.fingerprints.get(p) {
-            check.check(&ex.headers).map_err(|why| ExchangeError {
-                provider: p.to_string(),
-                kind: FailureKind::Fingerprint,
-                message: format!("response did not come from {p}: {why}"),
-            })?;
+            check
+                .check(&ex.headers)
+                .map_err(|why| fail(format!("response did not come from {p}: {why}")))?;
+            if !matches!(check, FingerprintCheck::Off) {
+                // Only a provider of another kind: two Cloudflare zones
+                // both send `cf-ray` by right.
+                let kind = |name: &str| self.profiles.get(name).map(|pr| pr.kind);
+                let other = self.fingerprints.iter().find(|(name, c)| {
+                    name.as_str() != p
+                        && kind(name) != kind(p)
+                        && !matches!(c, FingerprintCheck::Off)
+                        && c.check(&ex.headers).is_ok()
+                });
+                if let Some((other, _)) = other {
+                    return Err(fail(format!(
+                        "response carries the identity of both {p} and {other}: it cannot be \
+                         told which edge answered"
+                    )));
+                }
+            }
         }
         Ok(ex)
     }

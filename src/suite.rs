@@ -356,6 +356,17 @@ fn base_url(
         _ => return Err(invalid("has no host".into())),
     };
     let port = url.port_or_known_default().unwrap_or(443);
+    // Credentials in the URL are secrets like `${VAR}` values.
+    if let Some(password) = url.password() {
+        for v in [
+            password.to_string(),
+            format!("{}:{password}", url.username()),
+        ] {
+            if !r.secrets.contains(&v) {
+                r.secrets.push(v);
+            }
+        }
+    }
     Ok((url, host, port))
 }
 

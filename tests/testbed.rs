@@ -250,17 +250,58 @@ fn assert_fails_closed(providers: &str, needles: &[&str]) {
     }
 }
 
+/// Providers that share an edge address would compare an edge with itself:
+/// refused before anything is sent (exit 2), pinned or resolved, with IPv4
+/// written as IPv4-mapped IPv6 too.
+fn assert_refused_as_shared(providers: &str) {
+    let p = project(providers, PAGE);
+    let (code, text, _, _) = edgeparity(&["run"], p.dir.path());
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("share the address 127.0.0.2 for www.example.test")
+            && text.contains("allow_shared_addresses"),
+        "{text}"
+    );
+}
+
 #[test]
-fn both_providers_on_one_edge_is_caught_by_the_fingerprint() {
+fn both_providers_on_one_edge_is_refused_or_caught_by_the_fingerprint() {
     require_testbed();
-    assert_fails_closed(
+    assert_refused_as_shared(
         "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [127.0.0.2]}\n",
-        &["cloudflare: fingerprint check failed: response did not come from cloudflare: no cf-ray header"],
+    );
+    assert_refused_as_shared(
+        "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [\"::ffff:127.0.0.2\"]}\n",
     );
     // The same through DNS: a name whose CNAME leads to the Fastly edge.
-    assert_fails_closed(
+    assert_refused_as_shared(
         "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {resolve: \"{host}.same-edge.test\", nameserver: \"127.0.0.5:18053\"}\n",
-        &["response did not come from cloudflare"],
+    );
+    // Allowed on purpose: said loudly, and the fingerprint still fails closed.
+    let p = project(
+        "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [127.0.0.2]}\n",
+        PAGE,
+    );
+    let cfg = std::fs::read_to_string(p.path("parity.yaml")).unwrap();
+    p.write(
+        "parity.yaml",
+        &cfg.replace(
+            "    timeout_ms",
+            "    allow_shared_addresses: true\n    timeout_ms",
+        ),
+    );
+    let (code, text, r, _) = edgeparity(&["run"], p.dir.path());
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("WARNING: SHARED ADDRESSES"), "{text}");
+    assert!(
+        r["warnings"].to_string().contains("SHARED ADDRESSES"),
+        "{r}"
+    );
+    let c = case(&r, "www::app-js");
+    let err = c["error"].as_str().unwrap();
+    assert!(
+        err.contains("cloudflare: fingerprint check failed: response did not come from cloudflare: no cf-ray header"),
+        "{err}"
     );
 }
 

@@ -63,6 +63,7 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> anyhow::Result<i32> {
     let c = &args.common;
     let (_, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    let redactor = edgeparity::redact::Redactor::new(plan.secrets.clone());
     use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -70,7 +71,9 @@ pub fn list(args: ListArgs) -> anyhow::Result<i32> {
         writeln!(
             out,
             "{}  {} {}",
-            case.id, case.request.method, case.request.url
+            case.id,
+            case.request.method,
+            redactor.url(&case.request.url)
         )?;
     }
     out.flush()?;

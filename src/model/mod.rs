@@ -47,3 +47,17 @@ pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn invisible_characters_are_shown_as_escapes() {
+        assert_eq!(super::visible("evil\u{202e}lvie"), "evil⟨U+202E⟩lvie");
+        assert_eq!(super::visible("tab\tok\nline"), "tab\tok\nline");
+        assert_eq!(
+            super::visible("a\u{0}b\u{1b}[31m"),
+            "a⟨U+0000⟩b⟨U+001B⟩[31m"
+        );
+        assert_eq!(super::visible("zero\u{200b}width"), "zero⟨U+200B⟩width");
+    }
+}

@@ -30,7 +30,11 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\0' => out.push('\u{FFFD}'),
+            // Bidirectional controls and other invisible characters from a
+            // server or a suite are shown, never obeyed.
+            c if crate::model::is_invisible(c) => {
+                let _ = write!(out, "⟨U+{:04X}⟩", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -516,7 +520,7 @@ mod tests {
     fn escapes_everything_that_could_open_markup() {
         assert_eq!(
             esc("<img src=x onerror='a'>&\"\0"),
-            "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;\u{FFFD}"
+            "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;⟨U+0000⟩"
         );
     }
 
@@ -535,5 +539,11 @@ mod tests {
             "{o}"
         );
         assert!(o.contains("@@ -1,4 +1,4 @@"), "{o}");
+    }
+
+    #[test]
+    fn bidirectional_controls_are_shown_not_obeyed() {
+        assert_eq!(esc("evil\u{202e}lvie"), "evil⟨U+202E⟩lvie");
+        assert_eq!(crate::render::markdown::escape("a\u{2066}b"), "a⟨U+2066⟩b");
     }
 }

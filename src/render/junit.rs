@@ -42,7 +42,7 @@ fn case(c: &CaseResult, baseline: &str) -> TestCase {
             };
             let mut s = TestCaseStatus::non_success(kind);
             s.set_type(v.as_str());
-            s.set_message(message(c));
+            s.set_message(crate::model::visible(&message(c)).into_owned());
             s.set_description(crate::render::text::render_case(c, baseline));
             s
         }

@@ -28,6 +28,9 @@ pub fn escape(s: &str) -> String {
                 out.push(ch);
             }
             '\r' | '\n' | '\t' => out.push(' '),
+            c if crate::model::is_invisible(c) => {
+                out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
+            }
             c if c.is_control() => {}
             c => out.push(c),
         }

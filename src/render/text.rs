@@ -26,8 +26,13 @@ pub fn render_text(report: &Report) -> String {
     out
 }
 
-/// One case: its verdict line, error, and each difference under it.
+/// One case: its verdict line, error, and each difference under it, with
+/// invisible characters shown (a terminal must not obey them).
 pub fn render_case(c: &CaseResult, baseline: &str) -> String {
+    crate::model::visible(&case_text(c, baseline)).into_owned()
+}
+
+fn case_text(c: &CaseResult, baseline: &str) -> String {
     let mut out = String::new();
     let expected = match (&c.expect, check_expectation(c)) {
         (Some(_), Ok(())) => " (as expected)",
