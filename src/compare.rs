@@ -385,31 +385,63 @@ pub fn text_hunks(old: &str, new: &str) -> (Vec<Hunk>, Option<String>) {
             lines: Vec::new(),
         };
         for op in &group {
-            for change in diff.iter_inline_changes(op) {
-                if kept >= MAX_DIFF_LINES {
-                    dropped += 1;
-                    continue;
-                }
-                kept += 1;
-                let tag = match change.tag() {
-                    ChangeTag::Equal => LineTag::Equal,
-                    ChangeTag::Delete => LineTag::Delete,
-                    ChangeTag::Insert => LineTag::Insert,
+            let size = op.old_range().len() + op.new_range().len();
+            if kept >= MAX_DIFF_LINES {
+                // Past the budget: count the lines, compute nothing more.
+                dropped += match op.tag() {
+                    similar::DiffTag::Equal => op.old_range().len(),
+                    _ => size,
                 };
-                let parts = change
-                    .iter_strings_lossy()
-                    .map(|(emph, s)| DiffPart {
-                        text: s.trim_end_matches(['\n', '\r']).to_string(),
-                        emph: emph && tag != LineTag::Equal,
-                    })
-                    .filter(|p| !p.text.is_empty())
-                    .collect();
-                hunk.lines.push(DiffLine {
-                    tag,
-                    old: change.old_index().map(|i| i + 1),
-                    new: change.new_index().map(|i| i + 1),
-                    parts,
-                });
+                continue;
+            }
+            let tag_of = |t: ChangeTag| match t {
+                ChangeTag::Equal => LineTag::Equal,
+                ChangeTag::Delete => LineTag::Delete,
+                ChangeTag::Insert => LineTag::Insert,
+            };
+            let line = |tag: LineTag, old: Option<usize>, new: Option<usize>, parts| DiffLine {
+                tag,
+                old: old.map(|i| i + 1),
+                new: new.map(|i| i + 1),
+                parts,
+            };
+            let trim = |s: &str| s.trim_end_matches(['\n', '\r']).to_string();
+            if size <= 2 * MAX_DIFF_LINES {
+                // Word-level changes inside changed lines.
+                for change in diff.iter_inline_changes(op) {
+                    if kept >= MAX_DIFF_LINES {
+                        dropped += 1;
+                        continue;
+                    }
+                    kept += 1;
+                    let tag = tag_of(change.tag());
+                    let parts = change
+                        .iter_strings_lossy()
+                        .map(|(emph, s)| DiffPart {
+                            text: trim(&s),
+                            emph: emph && tag != LineTag::Equal,
+                        })
+                        .filter(|p| !p.text.is_empty())
+                        .collect();
+                    hunk.lines
+                        .push(line(tag, change.old_index(), change.new_index(), parts));
+                }
+            } else {
+                // A block too large for word-level work: whole lines only.
+                for change in diff.iter_changes(op) {
+                    if kept >= MAX_DIFF_LINES {
+                        dropped += 1;
+                        continue;
+                    }
+                    kept += 1;
+                    let parts = vec![DiffPart {
+                        text: trim(&change.to_string_lossy()),
+                        emph: false,
+                    }];
+                    let tag = tag_of(change.tag());
+                    hunk.lines
+                        .push(line(tag, change.old_index(), change.new_index(), parts));
+                }
             }
         }
         if !hunk.lines.is_empty() {

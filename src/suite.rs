@@ -134,6 +134,9 @@ pub enum Probe {
 }
 
 pub const MAX_SEQUENCE: u32 = 50;
+/// Most cases in one suite file (memory stays bounded by the input's size;
+/// more cases go in more files).
+pub const MAX_CASES: usize = 200_000;
 /// Most values of one Vary probe (each costs two requests per provider).
 pub const MAX_VARY_VALUES: usize = 32;
 
@@ -300,6 +303,17 @@ impl Suite {
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
         };
+        if file.cases.len() > MAX_CASES {
+            return Err(InputError::invalid(
+                Location::file(path),
+                "cases",
+                format!(
+                    "{} cases is more than the {MAX_CASES} one suite file may hold: split it into \
+                     several files (a folder of suites runs as one)",
+                    file.cases.len()
+                ),
+            ));
+        }
         let mut seen = BTreeSet::new();
         let mut cases = Vec::with_capacity(file.cases.len());
         for (i, c) in file.cases.into_iter().enumerate() {

@@ -104,24 +104,33 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
             .collect::<Vec<_>>()
             .await
     });
-    let mut failed = 0;
+    // Every case is tried; a case that could not be recorded or written is
+    // named, and the whole set is never left half-written silently.
+    let mut not_written: Vec<String> = Vec::new();
     let mut counts = std::collections::BTreeMap::new();
     let mut sorted = results;
     sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (case, r) in sorted {
-        match r {
-            Ok(g) => {
-                let w = golden::write(&args.dir.golden_dir, &case.suite, &g, args.pending)?;
+        let written = r.map_err(|e| e.to_string()).and_then(|g| {
+            golden::write(&args.dir.golden_dir, &case.suite, &g, args.pending)
+                .map_err(|e| format!("cannot write: {e}"))
+        });
+        match written {
+            Ok(w) => {
                 *counts.entry(format!("{w:?}").to_lowercase()).or_insert(0) += 1;
                 if w != Written::Unchanged {
                     println!("{:<9} {}", format!("{w:?}").to_lowercase(), case.id);
                 }
             }
             Err(e) => {
-                failed += 1;
                 eprintln!("error     {}: {e}", case.id);
+                not_written.push(case.id.clone());
             }
         }
+    }
+    let failed = not_written.len();
+    if failed > 0 {
+        eprintln!("not recorded ({failed}): {}", not_written.join(", "));
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!(
