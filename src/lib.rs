@@ -36,6 +36,7 @@ pub mod shard;
 pub mod stats;
 pub mod suite;
 pub mod testrunner;
+pub mod watch;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

@@ -3,3 +3,4 @@ pub mod gate;
 pub mod golden;
 pub mod report;
 pub mod run;
+pub mod watch;
