@@ -42,6 +42,9 @@ pub struct WatchArgs {
     /// Rounds merged into the sliding window each judgement sees.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub window: u32,
+    /// First rounds reported but not judged (connections open, caches fill).
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
     /// Cases sent at once.
     #[arg(long, short = 'j', default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: u32,
@@ -107,6 +110,12 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
     }
     let length = match (args.rounds, args.duration) {
         (Some(0), _) => anyhow::bail!("--rounds 0: watch at least one round"),
+        (Some(n), _) if n <= args.warmup => {
+            anyhow::bail!(
+                "--rounds {n}: more rounds than the {} warm-up round(s) needed",
+                args.warmup
+            )
+        }
         (Some(n), _) => Length::Rounds(n),
         (None, Some(d)) => Length::Duration(d),
         (None, None) => Length::Duration(Duration::from_secs(15 * 60)),
@@ -129,6 +138,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
         thresholds,
         window_rounds: args.window as usize,
         jobs: args.jobs as usize,
+        warmup: args.warmup,
     };
     println!(
         "watch: {} cases per round against {} ({}), every {:?}; writing {}",

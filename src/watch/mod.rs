@@ -15,7 +15,10 @@
 //!
 //! The judge is [`canary`]: each candidate's sliding window (the last
 //! `window_rounds` rounds) against the baseline's, measured at the same
-//! time. Watching stops at the first `rollback` round.
+//! time. Watching stops at the first `rollback` round. The first `warmup`
+//! rounds are reported but not judged: their timings include the TLS
+//! handshakes of new connections and their caches are cold, on both sides
+//! but not equally (canary counts them as the warm-up before judging).
 //!
 //! Besides the judge, each round compares every case's answers as `run`
 //! does (`judge::evaluate`, calibration off) and records the cases whose
@@ -75,6 +78,9 @@ pub struct WatchOptions {
     pub window_rounds: usize,
     /// Cases sent at once.
     pub jobs: usize,
+    /// First rounds observed and reported but not judged: they open the
+    /// connections (TLS handshakes in the timings) and fill cold caches.
+    pub warmup: u32,
 }
 
 /// `500ms`, `1s`, `60s`, `15m`, `2h`: a positive whole number and a unit.
@@ -375,7 +381,16 @@ pub async fn run_active(
         let started_at = jiff::Timestamp::now();
         let clock = Instant::now();
         let observed = observe_round(ctx, &cases, opts.jobs).await;
-        let round = judge.round(number, &observed.tallies)?;
+        let round = if number <= opts.warmup {
+            canary::Round {
+                number,
+                verdict: canary::Verdict::Insufficient,
+                reason: "warm-up round (connections open, caches fill): not judged".to_string(),
+                judgements: Vec::new(),
+            }
+        } else {
+            judge.round(number, &observed.tallies)?
+        };
         let record = RoundRecord {
             started_at: output::timestamp(started_at),
             duration_ms: clock.elapsed().as_millis() as u64,
