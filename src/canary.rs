@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `error_rate` | (transport errors + 5xx) / requests, candidate − baseline | `max_error_rate_delta` (0.05) |
 //! | `non_2xx_rate` | non-2xx / answered requests, candidate − baseline | `max_error_rate_delta` (0.05) |
-//! | `latency` | Hodges–Lehmann shift of time to first byte, candidate − baseline, ms | `max_latency_shift` × baseline median (0.25 → +25%) |
+//! | `latency` | Hodges–Lehmann shift of time to first byte, candidate − baseline, ms | `max_latency_shift` × baseline median (0.25 → +25%), at least `min_latency_shift_ms` (0: no floor) |
 //! | `hit_ratio` | hits / cacheable answers, baseline − candidate | `max_hit_ratio_drop` (0.10) |
 //!
 //! Rates use Newcombe's interval for the difference of two proportions;
@@ -273,6 +273,10 @@ pub struct Thresholds {
     /// Largest tolerated latency shift, relative to the baseline's median
     /// time to first byte (0.25 = +25%).
     pub max_latency_shift: f64,
+    /// A latency shift up to this many milliseconds is tolerated whatever
+    /// its ratio (0: off). On very fast edges a relative threshold is a
+    /// fraction of a millisecond, less than two servers' own difference.
+    pub min_latency_shift_ms: f64,
     /// Largest tolerated drop of the cache-hit ratio (0.10 = 10 points).
     pub max_hit_ratio_drop: f64,
     /// Fewest observations per side for a signal to be judged at all.
@@ -286,6 +290,7 @@ impl Default for Thresholds {
         Thresholds {
             max_error_rate_delta: 0.05,
             max_latency_shift: 0.25,
+            min_latency_shift_ms: 0.0,
             max_hit_ratio_drop: 0.10,
             min_samples: 50,
             confidence: 0.95,
@@ -316,6 +321,13 @@ impl Thresholds {
                 "max-latency-shift",
                 self.max_latency_shift,
                 "a number ≥ 0 (0.25 = +25% of the baseline median)",
+            );
+        }
+        if !(self.min_latency_shift_ms.is_finite() && self.min_latency_shift_ms >= 0.0) {
+            return bad(
+                "min-latency-shift-ms",
+                self.min_latency_shift_ms,
+                "a number of milliseconds ≥ 0",
             );
         }
         if !fraction(self.max_hit_ratio_drop) {
@@ -488,7 +500,8 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(w: &Window) -> Figures {
+    /// The figures of one window (a round alone, or a sliding window).
+    pub fn of(w: &Window) -> Figures {
         let ratio = |x: u64, n: u64| (n > 0).then(|| x as f64 / n as f64);
         let mut sorted = w.ttfb_ms.clone();
         sorted.sort_by(f64::total_cmp);
@@ -712,6 +725,12 @@ fn rate_signal(
     Ok(signal)
 }
 
+/// The tolerated latency shift in ms: the relative threshold times the
+/// baseline median, and never less than the absolute floor.
+fn latency_threshold(baseline_median: f64, t: &Thresholds) -> f64 {
+    (baseline_median * t.max_latency_shift).max(t.min_latency_shift_ms)
+}
+
 fn latency_signal(
     baseline: &[f64],
     candidate: &[f64],
@@ -729,7 +748,7 @@ fn latency_signal(
         candidate: median(candidate),
         estimate: None,
         interval: None,
-        threshold: baseline_median.map(|m| m * t.max_latency_shift),
+        threshold: baseline_median.map(|m| latency_threshold(m, t)),
         test: "Mann-Whitney U (candidate slower); Hodges-Lehmann shift with its \
                distribution-free interval"
             .to_string(),
@@ -749,7 +768,7 @@ fn latency_signal(
         );
         return Ok(signal);
     };
-    let threshold = base_median * t.max_latency_shift;
+    let threshold = latency_threshold(base_median, t);
     let u = stats::mann_whitney_u(candidate, baseline, Alternative::Greater, UMethod::Auto)?;
     let shift = stats::hodges_lehmann_shift(baseline, candidate, t.confidence, ShiftMethod::Auto)?;
     let outcome = classify(shift.estimate, shift.interval, threshold);
@@ -765,13 +784,23 @@ fn latency_signal(
         names.candidate,
         names.baseline,
     );
-    let allowed = format!(
-        "+{:.0}% of {}'s median {:.0} ms ({:+.0} ms)",
-        t.max_latency_shift * 100.0,
-        names.baseline,
-        base_median,
-        threshold
-    );
+    let relative = base_median * t.max_latency_shift;
+    let allowed = if threshold > relative {
+        format!(
+            "{threshold:+.1} ms (the floor; +{:.0}% of {}'s median {:.1} ms is {relative:+.1} ms)",
+            t.max_latency_shift * 100.0,
+            names.baseline,
+            base_median,
+        )
+    } else {
+        format!(
+            "+{:.0}% of {}'s median {:.0} ms ({:+.0} ms)",
+            t.max_latency_shift * 100.0,
+            names.baseline,
+            base_median,
+            threshold
+        )
+    };
     signal.reason = match outcome {
         Outcome::Fail => format!("{head}, more than the allowed {allowed}"),
         Outcome::Degraded => {
@@ -1229,6 +1258,38 @@ mod tests {
         (c.cacheable, c.hits) = (800, 800);
         let j = judge(&b, &c, &Thresholds::default()).unwrap();
         assert_eq!(signal(&j, SignalKind::HitRatio).outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn a_latency_floor_tolerates_sub_millisecond_shifts() {
+        // 2 ms against 2.6 ms: +30%, beyond +25% with confidence, but 0.6 ms
+        // is below a 5 ms floor.
+        let fast =
+            |base: f64| -> Vec<f64> { (0..300).map(|i| base + f64::from(i % 20) * 0.01).collect() };
+        let b = window("fastly", 300, 0, &fast(2.0));
+        let c = window("cloudflare", 300, 0, &fast(2.6));
+        let t = Thresholds::default();
+        let j = judge(&b, &c, &t).unwrap();
+        assert_eq!(signal(&j, SignalKind::Latency).outcome, Outcome::Fail);
+        let t = Thresholds {
+            min_latency_shift_ms: 5.0,
+            ..t
+        };
+        let j = judge(&b, &c, &t).unwrap();
+        let l = signal(&j, SignalKind::Latency);
+        assert_eq!(l.outcome, Outcome::Pass, "{}", l.reason);
+        assert_eq!(l.threshold, Some(5.0));
+        assert!(l.reason.contains("the floor"), "{}", l.reason);
+        // A 200 ms shift is past any such floor.
+        let c = window("cloudflare", 300, 0, &fast(202.0));
+        let j = judge(&b, &c, &t).unwrap();
+        assert_eq!(signal(&j, SignalKind::Latency).outcome, Outcome::Fail);
+        assert!(Thresholds {
+            min_latency_shift_ms: -1.0,
+            ..t
+        }
+        .validate()
+        .is_err());
     }
 
     #[test]

@@ -36,6 +36,8 @@ enum Command {
     Calibrate(cli::golden::CalibrateArgs),
     /// Pass or block a cutover on a finished report (exit 0 pass, 1 blocked, 2 bad input).
     Gate(cli::gate::GateArgs),
+    /// Judge a rollout stage over rounds of requests or two providers' logs (exit 0 proceed, 1 rollback, 2 bad input, 3 not enough data).
+    Watch(cli::watch::WatchArgs),
     /// Work with finished reports (merge shards).
     #[command(subcommand)]
     Report(cli::report::ReportCommand),
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Gate(args) => cli::gate::run(args),
         Command::Report(cmd) => cli::report::run(cmd),
         Command::Import(args) => cli::import::run(args),
+        Command::Watch(args) => cli::watch::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

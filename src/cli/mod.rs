@@ -4,3 +4,4 @@ pub mod golden;
 pub mod import;
 pub mod report;
 pub mod run;
+pub mod watch;

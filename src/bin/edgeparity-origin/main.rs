@@ -4,12 +4,18 @@
 //! Plain HTTP/1.1. Every answer is deterministic except the fields named
 //! volatile below. It never compresses. Query strings are ignored for routing
 //! (the tool appends `?edgeparity=<id>` to bust caches).
+//!
+//! `edgeparity watch` is tested with faults injected for real: `/__fault`
+//! (only on the origin's own address, refused through a stand-in) switches
+//! at run time a share of `/watch/*` answers to an error status, or delays
+//! them, for requests that came through the Cloudflare stand-in only
+//! (`X-Edge: cloudflare`). The Fastly stand-in stays the healthy control.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -42,6 +48,109 @@ const JSON: &str = "application/json";
 static FLAKY: AtomicU64 = AtomicU64::new(0);
 /// Mixed into volatile random values.
 static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The fault injected into `/watch/*` answers to the Cloudflare stand-in,
+/// switched at run time by `POST /__fault`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Fault {
+    /// Answer this status instead (to `share` of the requests).
+    status: Option<u16>,
+    /// Share of faulted requests, 0 to 1: exactly ⌊k·share⌋ of the first k.
+    share: f64,
+    /// Wait this long before answering (every faulted-path request).
+    delay_ms: u64,
+}
+
+static FAULT: Mutex<Fault> = Mutex::new(Fault {
+    status: None,
+    share: 0.0,
+    delay_ms: 0,
+});
+/// `/watch/*` requests through the Cloudflare stand-in since the fault was set.
+static FAULT_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn fault() -> Fault {
+    match FAULT.lock() {
+        Ok(f) => *f,
+        Err(poisoned) => *poisoned.into_inner(),
+    }
+}
+
+fn fault_json(f: &Fault) -> serde_json::Value {
+    serde_json::json!({"status": f.status, "share": f.share, "delay_ms": f.delay_ms})
+}
+
+/// `POST /__fault?mode=503&share=0.5`, `?delay_ms=200` (combinable),
+/// `?mode=off`; `GET /__fault` shows the current fault. Refused (403) for
+/// requests that came through a stand-in: only the tests on the host set it.
+fn set_fault(method: &Method, query: &str, headers: &HeaderMap) -> Reply {
+    if headers.contains_key("x-edge") {
+        return Reply::text(StatusCode::FORBIDDEN, "not through an edge\n");
+    }
+    if method == Method::GET {
+        return Reply::json(fault_json(&fault()));
+    }
+    if method != Method::POST {
+        return Reply::text(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST\n")
+            .with("allow", "GET, POST");
+    }
+    let mut next = Fault::default();
+    match query_param(query, "mode") {
+        None | Some("off") => {}
+        Some(code) => match code.parse::<u16>() {
+            Ok(c @ 400..=599) => {
+                next.status = Some(c);
+                next.share = 1.0;
+            }
+            _ => return Reply::text(StatusCode::BAD_REQUEST, "mode: off or 400..599\n"),
+        },
+    }
+    if let Some(share) = query_param(query, "share") {
+        match share.parse::<f64>() {
+            Ok(s) if (0.0..=1.0).contains(&s) => next.share = s,
+            _ => return Reply::text(StatusCode::BAD_REQUEST, "share: 0 to 1\n"),
+        }
+    }
+    if let Some(ms) = query_param(query, "delay_ms") {
+        match ms.parse::<u64>() {
+            Ok(ms) if ms <= 60_000 => next.delay_ms = ms,
+            _ => return Reply::text(StatusCode::BAD_REQUEST, "delay_ms: 0 to 60000\n"),
+        }
+    }
+    match FAULT.lock() {
+        Ok(mut f) => *f = next,
+        Err(poisoned) => *poisoned.into_inner() = next,
+    }
+    FAULT_SEQ.store(0, Ordering::Relaxed);
+    eprintln!("edgeparity-origin: fault now {next:?}");
+    Reply::json(fault_json(&next))
+}
+
+/// `/watch/*`: a small uncached answer, with the fault applied when the
+/// request came through the Cloudflare stand-in.
+async fn watch_page(path: &str, headers: &HeaderMap) -> Reply {
+    let healthy =
+        Reply::text(StatusCode::OK, format!("watch {path}\n")).with("cache-control", NO_STORE);
+    if !header_str(headers, "x-edge").eq_ignore_ascii_case("cloudflare") {
+        return healthy;
+    }
+    let f = fault();
+    if f.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+    }
+    let Some(status) = f.status else {
+        return healthy;
+    };
+    // Exactly ⌊k·share⌋ of the first k requests fail, spread evenly.
+    let k = FAULT_SEQ.fetch_add(1, Ordering::Relaxed) as f64;
+    if ((k + 1.0) * f.share).floor() > (k * f.share).floor() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        Reply::text(status, format!("injected fault {}\n", status.as_u16()))
+            .with("cache-control", NO_STORE)
+    } else {
+        healthy
+    }
+}
 
 /// Fixed bodies, built once.
 struct Assets {
@@ -453,6 +562,10 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                 format!("cannot read the body: {e}\n"),
             ),
         },
+        (_, "/__fault") => set_fault(&method, &query, req.headers()),
+        (&Method::GET | &Method::HEAD, p) if p.starts_with("/watch/") => {
+            watch_page(p, req.headers()).await
+        }
         (_, "/login") => {
             Reply::text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n").with("allow", "POST")
         }
