@@ -2,12 +2,17 @@
 //! (`golden/SUITE/CASE.yaml`), so parity can still be checked once the old
 //! CDN is gone.
 //!
-//! A golden file holds what is compared, already normalised: status, the
-//! headers that matter, the cache outcome of each request, Vary findings, and
-//! the body (text, JSON, or a digest for binary and large bodies). Volatile
-//! fields learned by A/A calibration are left out and listed under `noise`;
-//! secrets and cookie values are masked. Nothing run-specific is stored, and
-//! a re-recording of unchanged behaviour leaves the file byte-identical (the
+//! A golden file holds only what is compared and reproducible: status, the
+//! headers that matter, Vary findings, the body (text, JSON, or a digest for
+//! binary and large bodies), and the cache outcome of each request *only for
+//! probes that test caching* (sequences): the incidental cache state of a
+//! single request (`miss` on a cold edge, `hit` on a warm one) is not
+//! behaviour, and would make the first recording differ from every later
+//! one. Volatile headers and JSON fields learned by A/A calibration are left
+//! out and listed under `noise`; a text body with volatile tokens is stored
+//! as its template (`value="⟦base64url:12-48⟧"`, see `noise`); secrets and
+//! cookie values are masked. Nothing run-specific is stored, and a
+//! re-recording of unchanged behaviour leaves the file byte-identical (the
 //! `recorded` header keeps the time the behaviour was first seen).
 //!
 //! The review flow follows insta and trybuild: new recordings can go to
@@ -62,7 +67,9 @@ pub struct GoldenResponse {
     pub headers: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub content_encoding: Vec<String>,
-    pub cache: CacheOutcome,
+    /// Only for probes that test caching (see the module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheOutcome>,
     pub body: GoldenBody,
 }
 
@@ -86,9 +93,9 @@ impl GoldenFile {
     pub fn same_behaviour(&self, other: &GoldenFile) -> bool {
         let mut a = self.clone();
         a.recorded = other.recorded.clone();
-        a.noise.suppressed = 0;
+        a.noise = a.noise.without_counts();
         let mut b = other.clone();
-        b.noise.suppressed = 0;
+        b.noise = b.noise.without_counts();
         a == b
     }
 }
@@ -98,6 +105,8 @@ pub struct Recording<'a> {
     pub label: Label,
     pub norm: &'a Normalized,
     pub cache: &'a CacheReading,
+    /// Whether the probe tests caching (the cache outcome is stored).
+    pub probes_cache: bool,
 }
 
 /// Mask what must never be stored in clear.
@@ -137,19 +146,11 @@ fn golden_body(body: &NormBody, noise: &Noise, redactor: &crate::redact::Redacto
             }
         }
         NormBody::Text { text } if text.len() <= MAX_TEXT => {
-            let mut out: Vec<String> = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                out.push(if noise.lines.contains(&i) {
-                    "[volatile line]".to_string()
-                } else {
-                    redactor.text(line)
-                });
+            // A volatile body is stored as its template: slots, no values.
+            let source = noise.body.as_deref().unwrap_or(text);
+            GoldenBody::Text {
+                text: redactor.text(source),
             }
-            let mut text_out = out.join("\n");
-            if text.ends_with('\n') {
-                text_out.push('\n');
-            }
-            GoldenBody::Text { text: text_out }
         }
         NormBody::Text { text } => {
             use sha2::{Digest, Sha256};
@@ -197,8 +198,7 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
         vary,
         noise,
     } = src;
-    let mut noise = noise.clone();
-    noise.suppressed = 0;
+    let noise = noise.without_counts();
     let responses = observed
         .iter()
         .filter(|o| !o.label.is_reference())
@@ -218,7 +218,7 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
                 })
                 .collect(),
             content_encoding: o.norm.encodings.clone(),
-            cache: o.cache.outcome,
+            cache: o.probes_cache.then_some(o.cache.outcome),
             body: golden_body(&o.norm.body, &noise, redactor),
         })
         .collect();
@@ -248,6 +248,7 @@ pub fn to_normalized(r: &GoldenResponse) -> Normalized {
         ignored: Default::default(),
         framing: Framing::Other,
         content_length: None,
+        received: None,
         encodings: r.content_encoding.clone(),
         content_type,
         body: match &r.body {

@@ -14,5 +14,5 @@ pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution
 pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};
 pub use result::{
     check_expectation, CaseResult, Confirmation, Expectation, ExpectedDifference, Label, Noise,
-    ProbeSummary, ResponseSummary, Served, VaryFinding, Verdict,
+    ProbeSummary, ResponseSummary, Served, SlotNote, VaryFinding, Verdict,
 };
