@@ -49,8 +49,9 @@ pub fn prepare(
 ) -> Result<(suite::Environment, plan::Plan), yaml::InputError> {
     let config = suite::Config::load(config)?;
     let env = config.environment(env)?.clone();
-    let suites = suite::load_suites(paths)?;
+    let (suites, skipped) = suite::load_suites_beside(paths, Some(&config.path))?;
     let mut plan = plan::plan(&env, &suites);
+    plan.skipped = skipped;
     plan.config_digest = digest_inputs(&config.path, &env.name, &suites);
     Ok((env, plan))
 }

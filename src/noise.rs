@@ -877,6 +877,31 @@ pub fn learn(samples: &[&Normalized]) -> Noise {
     noise
 }
 
+/// A rendered template with only its slots' classes (`⟦base64url⟧`): what
+/// two recordings of one behaviour share (see `golden::same_behaviour`).
+/// Text without slots, and slot notes' specs (`hex:20-48`), come back with
+/// the range dropped too.
+pub fn without_ranges(s: &str) -> String {
+    if !s.contains(OPEN) {
+        return match Slot::parse_spec(s) {
+            Some(slot) => slot.class.name().to_string(),
+            None => s.to_string(),
+        };
+    }
+    let mut out = String::new();
+    for p in Template::parse(s).parts {
+        match p {
+            Part::Lit(l) => out.push_str(&l.replace(OPEN, "⟦=⟧")),
+            Part::Slot(slot) => {
+                out.push(OPEN);
+                out.push_str(slot.class.name());
+                out.push(CLOSE);
+            }
+        }
+    }
+    out
+}
+
 /// The body template of a golden text body (one with slots), for a run
 /// against golden files.
 pub fn golden_body(text: &str) -> Option<String> {
