@@ -449,7 +449,7 @@ fn noisy(path: &str) -> Option<Reply> {
                 "name": "blue mug",
                 "price": "12.50",
                 "currency": "EUR",
-                "stock": visits % 7 + 3,
+                "stock": 100_000u64.saturating_sub(visits),
                 "request_id": random_hex(),
                 "ts": float_seconds().parse::<f64>().unwrap_or_default(),
             },
