@@ -275,13 +275,13 @@ impl Slot {
     /// token of the slot's class and that length has none with a chance
     /// below one in a million (see the module docs).
     fn needs_letter(&self, n: usize) -> bool {
-        let (others, alphabet) = match self.class {
+        let (others, alphabet): (f64, f64) = match self.class {
             Class::Hex => (10.0, 16.0),
             Class::Base64Url => (12.0, 64.0),
             Class::Base64 => (13.0, 65.0),
             _ => return false,
         };
-        let p: f64 = (others / alphabet as f64).powi(n.min(1000) as i32);
+        let p: f64 = (others / alphabet).powi(n.min(1000) as i32);
         p < 1e-6
     }
 
