@@ -7,8 +7,12 @@
 //!   Cache-Control, …) as sets of members; Set-Cookie as a multiset of lines;
 //! - Content-Encoding is a header difference, never a body one: bodies are
 //!   compared decoded;
-//! - Content-Length is framing; it is reported only where it is the only
-//!   witness (same coding, both sides sent it, bodies agree — e.g. HEAD);
+//! - Content-Length is framing, never a difference when the decoded bodies
+//!   agree under the case's rules and learned noise (a volatile or ignored
+//!   JSON field one byte longer changes it). It is compared only where no
+//!   body was sent on either side (HEAD: it is then the only witness of the
+//!   body), and a Content-Length that disagrees with the bytes actually
+//!   received (a truncated or padded answer) is reported on its own;
 //! - JSON bodies are compared field by field with JSON Pointers, text as a
 //!   unified diff, binary by length, digest and first differing offset.
 
@@ -70,12 +74,11 @@ pub fn compare(
         out.push(diff(Kind::Header, Some(name.clone()), bv, cv, message));
     }
 
-    let body_diffs = compare_bodies(baseline, candidate, provider);
-    let bodies_agree = body_diffs.is_empty();
-    out.extend(body_diffs);
+    out.extend(compare_bodies(baseline, candidate, provider));
 
-    // Content-Length: only where it is the only witness of a change.
-    if bodies_agree && baseline.encodings == candidate.encodings {
+    // Content-Length: compared only where no body was sent on either side.
+    let no_body = |n: &Normalized| n.received == Some(0) && n.body == NormBody::Empty;
+    if no_body(baseline) && no_body(candidate) && baseline.encodings == candidate.encodings {
         if let (Some(b), Some(c)) = (&baseline.content_length, &candidate.content_length) {
             if b.trim() != c.trim() {
                 out.push(diff(
@@ -83,12 +86,42 @@ pub fn compare(
                     Some("content-length".into()),
                     Some(b.clone()),
                     Some(c.clone()),
-                    "content-length differs though the bodies received agree".into(),
+                    "content-length differs (no body was sent: it is the only witness of the body)"
+                        .into(),
                 ));
             }
         }
     }
+    // A Content-Length that disagrees with the bytes received.
+    if let Some(msg) = framing_error(candidate) {
+        if framing_error(baseline).is_none() {
+            out.push(diff(
+                Kind::Header,
+                Some("content-length".into()),
+                baseline.content_length.clone(),
+                candidate.content_length.clone(),
+                format!("{provider}: {msg}"),
+            ));
+        }
+    }
     out
+}
+
+/// `Some(why)` when an answer's Content-Length is not the number of body
+/// bytes received (a HEAD or 304 answer, with no body, is not checked).
+fn framing_error(n: &Normalized) -> Option<String> {
+    let declared: u64 = n.content_length.as_deref()?.trim().parse().ok()?;
+    let received = n.received?;
+    if received == 0 || received == declared {
+        return None;
+    }
+    Some(if received < declared {
+        format!(
+            "content-length says {declared} bytes but only {received} were received (truncated)"
+        )
+    } else {
+        format!("content-length says {declared} bytes but {received} were received (padded)")
+    })
 }
 
 /// Compare two values of one header by the rules HTTP gives it.
@@ -697,8 +730,8 @@ mod tests {
     }
 
     #[test]
-    fn content_length_counts_only_when_it_is_the_only_witness() {
-        // HEAD-like: no body on either side, lengths differ.
+    fn content_length_is_framing() {
+        // HEAD-like: no body on either side, lengths differ: the only witness.
         let b = norm(&[("content-length", "10")], b"");
         let c = norm(&[("content-length", "12")], b"");
         let d = run(&b, &c);
@@ -710,6 +743,31 @@ mod tests {
         let d = run(&b, &c);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, Kind::Body);
+        // Bodies agree under the rules (an ignored field one byte longer):
+        // Content-Length is not a difference.
+        let ct = ("content-type", "application/json");
+        let rules = Rules {
+            ignore_json: vec!["/ts".into()],
+            ..Rules::default()
+        };
+        let j = |len: &str, body: &[u8]| {
+            normalize(
+                &exchange(&[ct, ("content-length", len)], body),
+                &[FASTLY, CLOUDFLARE],
+                &rules,
+            )
+        };
+        let b = j("16", br#"{"a":1,"ts":9.5}"#);
+        let c = j("17", br#"{"a":1,"ts":9.25}"#);
+        assert_eq!(run(&b, &c), vec![]);
+        // A Content-Length that disagrees with the bytes received is reported.
+        let b = norm(&[("content-length", "5")], b"hello");
+        let mut c = norm(&[("content-length", "9")], b"hello");
+        let d = run(&b, &c);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].message.contains("truncated"), "{}", d[0].message);
+        c.content_length = Some("3".into());
+        assert!(run(&b, &c)[0].message.contains("padded"));
     }
 
     #[test]

@@ -2,12 +2,17 @@
 //! (`golden/SUITE/CASE.yaml`), so parity can still be checked once the old
 //! CDN is gone.
 //!
-//! A golden file holds what is compared, already normalised: status, the
-//! headers that matter, the cache outcome of each request, Vary findings, and
-//! the body (text, JSON, or a digest for binary and large bodies). Volatile
-//! fields learned by A/A calibration are left out and listed under `noise`;
-//! secrets and cookie values are masked. Nothing run-specific is stored, and
-//! a re-recording of unchanged behaviour leaves the file byte-identical (the
+//! A golden file holds only what is compared and reproducible: status, the
+//! headers that matter, Vary findings, the body (text, JSON, or a digest for
+//! binary and large bodies), and the cache outcome of each request *only for
+//! probes that test caching* (sequences): the incidental cache state of a
+//! single request (`miss` on a cold edge, `hit` on a warm one) is not
+//! behaviour, and would make the first recording differ from every later
+//! one. Volatile headers and JSON fields learned by A/A calibration are left
+//! out and listed under `noise`; a text body with volatile tokens is stored
+//! as its template (`value="⟦base64url:12-48⟧"`, see `noise`); secrets and
+//! cookie values are masked. Nothing run-specific is stored, and a
+//! re-recording of unchanged behaviour leaves the file byte-identical (the
 //! `recorded` header keeps the time the behaviour was first seen).
 //!
 //! The review flow follows insta and trybuild: new recordings can go to
@@ -61,7 +66,9 @@ pub struct GoldenResponse {
     pub headers: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub content_encoding: Vec<String>,
-    pub cache: CacheOutcome,
+    /// Only for probes that test caching (see the module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheOutcome>,
     pub body: GoldenBody,
 }
 
@@ -81,14 +88,37 @@ pub struct GoldenFile {
 }
 
 impl GoldenFile {
-    /// Same behaviour, whatever the `recorded` header says.
+    /// Same behaviour, whatever the `recorded` header says, and whatever
+    /// length ranges the learned slots took: two recordings of one
+    /// generator learn its range from different samples, and that is not a
+    /// change of behaviour (a slot of another class, or anywhere else, is).
     pub fn same_behaviour(&self, other: &GoldenFile) -> bool {
-        let mut a = self.clone();
-        a.recorded = other.recorded.clone();
-        a.noise.suppressed = 0;
-        let mut b = other.clone();
-        b.noise.suppressed = 0;
-        a == b
+        let canonical = |g: &GoldenFile| {
+            let mut g = g.clone();
+            g.recorded = other.recorded.clone();
+            g.noise = g.noise.without_counts();
+            let mut v = serde_json::to_value(&g).unwrap_or_default();
+            erase_ranges(&mut v);
+            v
+        };
+        canonical(self) == canonical(other)
+    }
+}
+
+/// Every template in a JSON value, with its slots' length ranges erased.
+fn erase_ranges(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => *s = crate::noise::without_ranges(s),
+        Value::Array(a) => a.iter_mut().for_each(erase_ranges),
+        Value::Object(m) => {
+            let old = std::mem::take(m);
+            for (k, mut x) in old {
+                erase_ranges(&mut x);
+                m.insert(crate::noise::without_ranges(&k), x);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -97,6 +127,8 @@ pub struct Recording<'a> {
     pub label: Label,
     pub norm: &'a Normalized,
     pub cache: &'a CacheReading,
+    /// Whether the probe tests caching (the cache outcome is stored).
+    pub probes_cache: bool,
 }
 
 fn golden_body(body: &NormBody, noise: &Noise, redactor: &crate::redact::Redactor) -> GoldenBody {
@@ -116,19 +148,11 @@ fn golden_body(body: &NormBody, noise: &Noise, redactor: &crate::redact::Redacto
             }
         }
         NormBody::Text { text } if text.len() <= MAX_TEXT => {
-            let mut out: Vec<String> = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                out.push(if noise.lines.contains(&i) {
-                    "[volatile line]".to_string()
-                } else {
-                    redactor.text(line)
-                });
+            // A volatile body is stored as its template: slots, no values.
+            let source = noise.body.as_deref().unwrap_or(text);
+            GoldenBody::Text {
+                text: redactor.text(source),
             }
-            let mut text_out = out.join("\n");
-            if text.ends_with('\n') {
-                text_out.push('\n');
-            }
-            GoldenBody::Text { text: text_out }
         }
         NormBody::Text { text } => {
             use sha2::{Digest, Sha256};
@@ -176,8 +200,7 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
         vary,
         noise,
     } = src;
-    let mut noise = noise.clone();
-    noise.suppressed = 0;
+    let noise = noise.without_counts();
     let responses = observed
         .iter()
         .filter(|o| !o.label.is_reference())
@@ -199,7 +222,7 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
                 })
                 .collect(),
             content_encoding: o.norm.encodings.clone(),
-            cache: o.cache.outcome,
+            cache: o.probes_cache.then_some(o.cache.outcome),
             body: golden_body(&o.norm.body, &noise, redactor),
         })
         .collect();
@@ -229,6 +252,7 @@ pub fn to_normalized(r: &GoldenResponse) -> Normalized {
         ignored: Default::default(),
         framing: Framing::Other,
         content_length: None,
+        received: None,
         encodings: r.content_encoding.clone(),
         content_type,
         body: match &r.body {

@@ -146,7 +146,7 @@ fn golden_side(g: &GoldenFile) -> Vec<Obs> {
             label: r.label,
             norm: crate::golden::to_normalized(r),
             cache: provider::CacheReading {
-                outcome: r.cache,
+                outcome: r.cache.unwrap_or(provider::CacheOutcome::Unknown),
                 raw: Default::default(),
                 age: None,
             },
@@ -228,7 +228,7 @@ fn golden_findings(
     probes.insert(
         GOLDEN.to_string(),
         ProbeSummary {
-            cache: g.responses.iter().map(|r| r.cache).collect(),
+            cache: g.responses.iter().filter_map(|r| r.cache).collect(),
             vary: g.vary.clone(),
             encodings: Vec::new(),
         },

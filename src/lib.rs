@@ -52,7 +52,7 @@ pub fn prepare(
 ) -> Result<(suite::Environment, plan::Plan), yaml::InputError> {
     let config = suite::Config::load(config)?;
     let env = config.environment(env)?.clone();
-    let suites = suite::load_suites(paths)?;
+    let (suites, skipped) = suite::load_suites_beside(paths, Some(&config.path))?;
     if suites.iter().all(|s| s.cases.is_empty()) {
         let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(yaml::InputError::invalid(
@@ -71,6 +71,7 @@ pub fn prepare(
         ));
     }
     let mut plan = plan::plan(&env, &suites);
+    plan.skipped = skipped;
     plan.config_digest = digest_inputs(&config.path, &env.name, &suites);
     Ok((env, plan))
 }

@@ -65,6 +65,10 @@ pub struct Normalized {
     pub ignored: BTreeSet<String>,
     pub framing: Framing,
     pub content_length: Option<String>,
+    /// Body bytes actually received, as sent (before decoding); `None` for
+    /// a recorded answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<u64>,
     pub encodings: Vec<String>,
     pub content_type: Option<String>,
     pub body: NormBody,
@@ -117,6 +121,7 @@ pub fn normalize(ex: &Exchange, profiles: &[Profile], rules: &Rules) -> Normaliz
         ignored: BTreeSet::new(),
         framing: Framing::Other,
         content_length: None,
+        received: Some(ex.body.raw_len),
         encodings: ex.body.encodings.clone(),
         content_type: None,
         body: NormBody::Empty,
@@ -377,6 +382,7 @@ pub(crate) mod tests {
           - x-request-id
         framing: length
         content_length: "40"
+        received: 53
         encodings: []
         content_type: application/json
         body:

@@ -49,6 +49,9 @@ pub struct Plan {
     pub shard: Option<crate::shard::Shard>,
     /// Digest of the config and suites (see `prepare`).
     pub config_digest: String,
+    /// Files of the suite folders skipped because they are project configs
+    /// (said with `-v`, never an error).
+    pub skipped: Vec<std::path::PathBuf>,
 }
 
 pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
@@ -82,6 +85,7 @@ pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
         }
     }
     Plan {
+        skipped: Vec::new(),
         environment: env.name.clone(),
         baseline: env.baseline.clone(),
         cases,

@@ -202,8 +202,15 @@ fn new_run_id() -> String {
     hex::encode(&h[..5])
 }
 
-/// Run one case against every provider of the plan: observe, calibrate,
-/// compare, and re-run a difference to confirm it.
+/// Run one case against every provider of the plan: observe, compare, and
+/// only when that first comparison differs, calibrate (ask the baseline
+/// again to learn its noise) and compare again with what was learned; then
+/// re-run a remaining difference on fresh keys to confirm it.
+///
+/// Calibration is lazy because noise only matters when it would explain a
+/// difference: a case at parity costs one request per provider, so 1,000
+/// identical single-request cases cost 2,000 requests. `record` and
+/// `calibrate` still learn eagerly (`calibrate_on`).
 pub async fn run_case(ctx: &RunContext, case: &PlannedCase) -> CaseResult {
     let golden = match load_golden(ctx, case) {
         Ok(g) => g,
@@ -211,16 +218,32 @@ pub async fn run_case(ctx: &RunContext, case: &PlannedCase) -> CaseResult {
     };
     let answers = observe(ctx, case).await;
     let mut noise = match &golden {
-        Some(g) => g.noise.clone(),
-        None => calibrate(ctx, case, &answers).await,
+        Some(g) => golden_noise(g),
+        None => Noise::default(),
     };
     let tables = ctx.tables();
     let mut first = judge::evaluate(&tables, case, &answers, golden.as_ref(), &mut noise);
+    if golden.is_none() && first.verdict == Verdict::Differs && ctx.options.calibrate > 0 {
+        noise = calibrate(ctx, case, &answers).await;
+        if !noise.is_empty() {
+            first = judge::evaluate(&tables, case, &answers, None, &mut noise);
+        }
+    }
     if first.verdict == Verdict::Differs && ctx.options.confirm > 0 {
         confirm(ctx, case, golden.as_ref(), &noise, &mut first).await;
     }
     ctx.redactor.redact_result(&mut first);
     first
+}
+
+/// The noise a golden file was recorded with, its body template included.
+fn golden_noise(g: &GoldenFile) -> Noise {
+    let mut noise = g.noise.clone();
+    noise.body = g.responses.first().and_then(|r| match &r.body {
+        crate::golden::GoldenBody::Text { text } => crate::noise::golden_body(text),
+        _ => None,
+    });
+    noise
 }
 
 /// The case's golden file when the run compares against golden files;
@@ -366,6 +389,7 @@ pub async fn record_case(
             label: o.label,
             norm: &o.norm,
             cache: &o.cache,
+            probes_cache: matches!(case.case.probe, crate::suite::Probe::Sequence { .. }),
         })
         .collect();
     let addrs = ctx

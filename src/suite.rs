@@ -675,6 +675,36 @@ fn sequence_probe(c: CacheFile) -> Result<Probe, (String, String)> {
 /// (`*.yaml` / `*.yml`, not recursive). Suites come back sorted by name, and
 /// two suites with one name are an error.
 pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, InputError> {
+    load_suites_beside(paths, None).map(|(s, _)| s)
+}
+
+/// Is this file a project config rather than a suite? The active config
+/// (`config`, compared by canonical path), or any YAML file whose top level
+/// has `environments` and no `cases`: a suites folder may hold
+/// `parity.yaml` (a common layout), and reading it as a suite would fail
+/// with "unknown field `default_env`".
+pub fn is_project_config(file: &Path, config: Option<&Path>) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    if let Some(c) = config {
+        if canon(file).is_some_and(|f| Some(f) == canon(c)) {
+            return true;
+        }
+    }
+    let Ok(text) = crate::yaml::read(file) else {
+        return false;
+    };
+    match crate::yaml::parse::<BTreeMap<String, serde::de::IgnoredAny>>(file, &text) {
+        Ok(top) => top.contains_key("environments") && !top.contains_key("cases"),
+        Err(_) => false,
+    }
+}
+
+/// `load_suites`, skipping the active config and any other project config
+/// found among the files (returned second, for `-v`).
+pub fn load_suites_beside(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+) -> Result<(Vec<Suite>, Vec<PathBuf>), InputError> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -698,6 +728,9 @@ pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, InputError> {
             files.push(p.clone());
         }
     }
+    let (skipped, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .partition(|f| is_project_config(f, config));
     let mut suites: Vec<Suite> = Vec::new();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for f in files {
@@ -717,7 +750,7 @@ pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, InputError> {
         suites.push(s);
     }
     suites.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(suites)
+    Ok((suites, skipped))
 }
 
 impl Reader<'_> {

@@ -252,9 +252,32 @@ fn fixture_report_json_validates_against_the_schema() {
     let mut bad = json.clone();
     bad["latency"][0]["error_rate"] = serde_json::json!(1.5);
     assert!(!v.is_valid(&bad), "a rate above 1 must fail");
-    let mut missing = json;
+    let mut missing = json.clone();
     missing.as_object_mut().unwrap().remove("summary");
     assert!(!v.is_valid(&missing), "a missing summary must fail");
+    // Learned noise: header templates and slots with their absorbed counts.
+    let mut noisy = json;
+    noisy["cases"][0]["noise"] = serde_json::json!({
+        "headers": {"set-cookie": ["sid=⟦base64url:16-48⟧; Path=/"]},
+        "json": {"/ts": ["number"], "/id": ["string:⟦hex:20-48⟧"]},
+        "slots": [{"at": "body line 7", "slot": "base64url:16-48",
+                   "context": "value=\"⟦base64url:16-48⟧\"><button>", "absorbed": 1}],
+        "suppressed": 3
+    });
+    assert_valid(&v, &noisy);
+    noisy["cases"][0]["noise"]["slots"][0]["surprise"] = serde_json::json!(1);
+    assert!(!v.is_valid(&noisy), "an unknown slot key must fail");
+    // The HTML report lists the slots, escaped.
+    let mut r = fixture_report();
+    r.cases[0].noise.slots.push(edgeparity::model::SlotNote {
+        at: "body line 7".into(),
+        slot: "base64url:16-48".into(),
+        context: "value=\"⟦base64url:16-48⟧\"><button>".into(),
+        absorbed: 2,
+    });
+    let html = render::html::render(&r);
+    assert!(html.contains("learned noise: 1 slot(s)"), "{html}");
+    assert!(html.contains("&quot;&gt;&lt;button&gt;"), "escaped");
 }
 
 #[test]

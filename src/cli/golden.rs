@@ -235,7 +235,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
     // Per suite file: (case, volatile headers, volatile JSON pointers).
     type Learned = Vec<(String, Vec<String>, Vec<String>)>;
     let mut learned: std::collections::BTreeMap<PathBuf, Learned> = Default::default();
-    let suites = suite::load_suites(&c.paths)?;
+    let (suites, _) = suite::load_suites_beside(&c.paths, Some(&c.config))?;
     for case in &ctx.plan.cases {
         let answers = rt.block_on(edgeparity::run::observe_on(
             &ctx,

@@ -20,6 +20,20 @@ pub struct CommonArgs {
     /// Suite files or folders of suites.
     #[arg(default_value = "suites")]
     pub paths: Vec<PathBuf>,
+    /// Say which files of the suite folders were skipped as project configs.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+impl CommonArgs {
+    /// With `-v`: each skipped project config, once.
+    pub fn say_skipped(&self, plan: &edgeparity::plan::Plan) {
+        if self.verbose {
+            for f in &plan.skipped {
+                eprintln!("skipped {}: a project config, not a suite", f.display());
+            }
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -63,6 +77,7 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> anyhow::Result<i32> {
     let c = &args.common;
     let (_, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    c.say_skipped(&plan);
     let redactor = edgeparity::redact::Redactor::new(plan.secrets.clone());
     use std::io::Write;
     let stdout = std::io::stdout();
@@ -123,6 +138,7 @@ fn write_pending(
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let c = &args.common;
     let (env, mut plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    c.say_skipped(&plan);
     if let Some(spec) = &args.shard {
         let shard = edgeparity::shard::Shard::parse(spec)?;
         plan.cases = shard.select(plan.cases, |c| &c.id);

@@ -16,7 +16,7 @@ pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution
 pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};
 pub use result::{
     check_expectation, CaseResult, Confirmation, Expectation, ExpectedDifference, Label, Noise,
-    ProbeSummary, ResponseSummary, Served, VaryFinding, Verdict,
+    ProbeSummary, ResponseSummary, Served, SlotNote, VaryFinding, Verdict,
 };
 
 /// Is `c` a character that changes how text looks without showing itself

@@ -109,26 +109,67 @@ pub struct Confirmation {
     pub agreed: u32,
 }
 
-/// What varied between baseline answers of one case.
+/// What varied between baseline answers of one case (see `noise` for how
+/// templates and slots are learned).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Noise {
-    /// Header name → the shapes its values took on the baseline.
+    /// Header name → the templates its values showed on the baseline
+    /// (`session=⟦base64url:12-48⟧; Path=/`), and `(absent)` when some
+    /// answers lacked it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, BTreeSet<String>>,
-    /// JSON Pointer → the shapes its values took (`number`, `string:a-9`, …).
+    /// JSON Pointer → the JSON types its values took (`number`, …); strings
+    /// as `string:` and their template.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub json: BTreeMap<String, BTreeSet<String>>,
-    /// 0-based line numbers of a text body that varied.
+    /// Legacy (line-level noise of older versions): read, never produced,
+    /// never used to absorb a difference.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub lines: BTreeSet<usize>,
+    /// Every learned slot: where, its class and length range, the literal
+    /// text around it, and how many differences it absorbed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<SlotNote>,
     /// Differences absorbed by this noise in the run.
     #[serde(default)]
     pub suppressed: usize,
+    /// The text body's template, rendered (held in memory only: a golden
+    /// file stores it as its body, a report lists its slots).
+    #[serde(skip)]
+    pub body: Option<String>,
+}
+
+/// One slot of learned noise, as the reports list it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotNote {
+    /// `body line 12`, `header set-cookie`, `json /trace`.
+    pub at: String,
+    /// Class and widened length range: `hex:20-48`.
+    pub slot: String,
+    /// The slot with up to 40 characters of fixed text either side.
+    pub context: String,
+    /// Candidate values this slot absorbed in the run.
+    #[serde(default)]
+    pub absorbed: usize,
 }
 
 impl Noise {
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.json.is_empty() && self.lines.is_empty()
+        self.headers.is_empty()
+            && self.json.is_empty()
+            && self.lines.is_empty()
+            && self.slots.is_empty()
+            && self.body.is_none()
+    }
+
+    /// The same noise with its run counters at zero (for golden files).
+    pub fn without_counts(&self) -> Noise {
+        let mut n = self.clone();
+        n.suppressed = 0;
+        for s in &mut n.slots {
+            s.absorbed = 0;
+        }
+        n
     }
 }
 

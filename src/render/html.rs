@@ -314,10 +314,36 @@ fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {
     for d in &c.differences {
         difference(o, &report.baseline, d);
     }
+    noise(o, c);
     if !c.responses.is_empty() {
         responses(o, c);
     }
     o.push_str("</div></details>\n");
+}
+
+/// Learned noise: which slots, and how many differences each absorbed.
+fn noise(o: &mut String, c: &CaseResult) {
+    if c.noise.slots.is_empty() {
+        return;
+    }
+    let _ = write!(
+        o,
+        "<details class=\"noise\"><summary>learned noise: {} slot(s), {} difference(s) absorbed</summary><table>\
+         <tr><th>where</th><th>slot</th><th>in context</th><th>absorbed</th></tr>",
+        c.noise.slots.len(),
+        c.noise.suppressed
+    );
+    for s in &c.noise.slots {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+            esc(&s.at),
+            esc(&s.slot),
+            esc(&s.context),
+            s.absorbed
+        );
+    }
+    o.push_str("</table></details>");
 }
 
 fn difference(o: &mut String, baseline: &str, d: &Difference) {

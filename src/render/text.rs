@@ -76,6 +76,20 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
             ));
         }
     }
+    let absorbing: Vec<String> = c
+        .noise
+        .slots
+        .iter()
+        .filter(|s| s.absorbed > 0)
+        .map(|s| format!("{} {} ×{}", s.at, s.slot, s.absorbed))
+        .collect();
+    if !absorbing.is_empty() {
+        out.push_str(&format!(
+            "  noise absorbed {} difference(s): {}\n",
+            c.noise.suppressed,
+            absorbing.join("; ")
+        ));
+    }
     out
 }
 

@@ -48,6 +48,8 @@ const JSON: &str = "application/json";
 static FLAKY: AtomicU64 = AtomicU64::new(0);
 /// Mixed into volatile random values.
 static SEQ: AtomicU64 = AtomicU64::new(0);
+/// The `/noisy/*` visit counter: starts at 95 so its length changes early.
+static VISITS: AtomicU64 = AtomicU64::new(95);
 
 /// The fault injected into `/watch/*` answers to the Cloudflare stand-in,
 /// switched at run time by `POST /__fault`.
@@ -226,6 +228,95 @@ fn random_hex() -> String {
     hex::encode(&digest[..16])
 }
 
+/// Volatile: `n` random-looking bytes.
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        out.extend_from_slice(&hex::decode(random_hex()).unwrap_or_default());
+    }
+    out.truncate(n);
+    out
+}
+
+/// Unpadded base64url (RFC 4648 §5).
+fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Volatile: a random base64url token of 22 to 32 characters (16 to 24
+/// random bytes), as session ids and CSRF tokens are.
+fn random_token() -> String {
+    let len = 16 + usize::from(random_bytes(1)[0] % 9);
+    base64url(&random_bytes(len))
+}
+
+/// Volatile: a UUID-shaped request id.
+fn random_uuid() -> String {
+    let h = random_hex();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Volatile: unix seconds with the milliseconds, trailing zeros dropped
+/// (`1732000000.12`, `1732000000.5`): a number of varying length.
+fn float_seconds() -> String {
+    let ms = unix_ms();
+    let frac = format!("{:03}", ms % 1000);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        (ms / 1000).to_string()
+    } else {
+        format!("{}.{frac}", ms / 1000)
+    }
+}
+
+/// Now plus `secs`, as an HTTP date.
+fn http_date_in(secs: u64) -> String {
+    let t = SystemTime::now() + Duration::from_secs(secs);
+    let s = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let days = s / 86_400;
+    let rfc = rfc3339_at(s * 1000);
+    let (date, time) = rfc.split_once('T').unwrap_or(("1970-01-01", "00:00:00"));
+    let mut parts = date.split('-');
+    let (y, m, d) = (
+        parts.next().unwrap_or("1970"),
+        parts
+            .next()
+            .and_then(|m| m.parse::<usize>().ok())
+            .unwrap_or(1),
+        parts.next().unwrap_or("01"),
+    );
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {d} {} {y} {} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(m.max(1) - 1).min(11)],
+        &time[..8.min(time.len())]
+    )
+}
+
 fn unix_ms() -> u64 {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -235,7 +326,11 @@ fn unix_ms() -> u64 {
 
 /// Volatile: now as RFC 3339 UTC with milliseconds.
 fn rfc3339_now() -> String {
-    let ms = unix_ms();
+    rfc3339_at(unix_ms())
+}
+
+/// A unix time in milliseconds as RFC 3339 UTC.
+fn rfc3339_at(ms: u64) -> String {
     let (secs, millis) = (ms / 1000, ms % 1000);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
@@ -416,8 +511,90 @@ fn language_page(headers: &HeaderMap) -> Reply {
         .with("content-language", lang)
 }
 
+/// The volatile headers every `/noisy/*` answer carries: a random session
+/// cookie, a weak ETag of the volatile body, an `Expires` a minute on, a
+/// request id; never cached.
+fn noisy_headers(r: Reply) -> Reply {
+    r.with("cache-control", "no-store")
+        .with(
+            "set-cookie",
+            format!("sid={}; Path=/; HttpOnly", random_token()),
+        )
+        .with("etag", format!("W/\"{}\"", &random_hex()[..16]))
+        .with("expires", http_date_in(60))
+        .with("x-request-id", random_uuid())
+}
+
+/// `/noisy/*`: pages and APIs shaped like real ones, with volatile tokens
+/// on the same lines as real content (testbed/README.md, "The noisy
+/// family"). The Cloudflare stand-in plants real changes on some of them.
+fn noisy(path: &str) -> Option<Reply> {
+    let visits = VISITS.fetch_add(1, Ordering::Relaxed);
+    let page = |title: &str, button: &str| {
+        format!(
+            "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title>\n\
+             <script nonce=\"{nonce}\">window.requestId = \"{rid}\";</script></head>\n<body>\n\
+             <h1>{title}</h1>\n\
+             <form method=\"post\" action=\"/cart\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>{button}</button></form>\n\
+             <p>Price: 12.50 EUR, seen by {visits} visitors, rendered at {at} ({secs}).</p>\n\
+             </body>\n</html>\n",
+            nonce = random_hex(),
+            rid = random_uuid(),
+            csrf = random_token(),
+            at = rfc3339_now(),
+            secs = float_seconds(),
+        )
+    };
+    let json = |v: serde_json::Value| noisy_headers(Reply::ok(JSON, v.to_string()));
+    Some(match path {
+        "/noisy/page.html" => {
+            noisy_headers(Reply::ok(HTML, page("Your basket", "Add to wishlist")))
+        }
+        "/noisy/cart.html" => noisy_headers(Reply::ok(HTML, page("Checkout", "Add to cart"))),
+        "/noisy/session.html" => noisy_headers(Reply::ok(HTML, page("Sign in", "Sign in"))),
+        "/noisy/api.json" | "/noisy/price.json" => json(serde_json::json!({
+            "item": {
+                "id": 7,
+                "name": "blue mug",
+                "price": "12.50",
+                "currency": "EUR",
+                "stock": 100_000u64.saturating_sub(visits),
+                "request_id": random_hex(),
+                "ts": float_seconds().parse::<f64>().unwrap_or_default(),
+            },
+            "views": visits,
+            "nonce": random_token(),
+            "generated_at": rfc3339_now(),
+        })),
+        "/noisy/big.html" | "/noisy/big-build.html" => {
+            let mut body = String::from(
+                "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Catalogue</title></head>\n<body>\n<table>\n",
+            );
+            for i in 0..1500u32 {
+                body.push_str(&format!(
+                    "<tr><td>item {i:04}</td><td>{} EUR</td><td><a href=\"/item/{i}\">details of item {i}</a></td></tr>\n",
+                    (i * 7919) % 10_000
+                ));
+            }
+            body.push_str(&format!(
+                "</table>\n<footer>Rendered at {} by {} for {}, build 2024.11</footer>\n</body>\n</html>\n",
+                rfc3339_now(),
+                random_uuid(),
+                random_token()
+            ));
+            noisy_headers(Reply::ok(HTML, body))
+        }
+        _ => return None,
+    })
+}
+
 fn get(path: &str, query: &str, headers: &HeaderMap) -> Reply {
     let a = assets();
+    if path.starts_with("/noisy/") {
+        if let Some(r) = noisy(path) {
+            return r;
+        }
+    }
     match path {
         "/" | "/index.html" => home(),
         "/static/app.js" => Reply::asset(
