@@ -53,3 +53,37 @@ pub fn os_error(e: &std::io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        // A device that never ends and a folder: refused before reading.
+        assert_eq!(
+            read_regular(Path::new("/dev/zero"), 1024).unwrap_err(),
+            "not a regular file"
+        );
+        assert_eq!(
+            read_regular(Path::new("/"), 1024).unwrap_err(),
+            "not a regular file"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.map(|s| s.success()).unwrap_or(false) {
+            // Opening a FIFO for reading would block forever.
+            assert_eq!(read_regular(&fifo, 1024).unwrap_err(), "not a regular file");
+        }
+        let big = dir.path().join("big.yaml");
+        std::fs::write(&big, vec![b'a'; 2048]).unwrap();
+        assert!(read_regular(&big, 1024)
+            .unwrap_err()
+            .contains("limit of 1024 bytes"));
+        assert_eq!(
+            read_regular(&dir.path().join("missing"), 1024).unwrap_err(),
+            "no such file or folder"
+        );
+    }
+}

@@ -92,3 +92,31 @@ fn digest_inputs(config: &Path, env: &str, suites: &[suite::Suite]) -> String {
     }
     format!("sha256:{}", hex::encode(h.finalize()))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_empty_selection_is_an_error_not_parity() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("parity.yaml");
+        std::fs::write(
+            &config,
+            "environments:\n  t:\n    baseline: a\n    providers:\n      a: {addrs: [127.0.0.2]}\n      b: {addrs: [127.0.0.3]}\n",
+        )
+        .unwrap();
+        let suites = dir.path().join("suites");
+        std::fs::create_dir(&suites).unwrap();
+        std::fs::write(
+            suites.join("s.yaml"),
+            "base_url: https://x.test\ncases: []\n",
+        )
+        .unwrap();
+        let e = super::prepare(&config, None, &[suites.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no case to run"), "{e}");
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        assert!(super::prepare(&config, None, &[empty]).is_err());
+    }
+}

@@ -294,3 +294,17 @@ mod tests {
         assert_eq!(d.name.value, "x");
     }
 }
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn non_utf8_input_is_reported_with_its_byte_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.yaml");
+        std::fs::write(&p, b"base_url: x\nname: \xff\n").unwrap();
+        let e = read(&p).unwrap_err().to_string();
+        assert!(e.ends_with("not UTF-8: invalid byte at offset 18"), "{e}");
+    }
+}
