@@ -70,6 +70,9 @@ pub fn render_case(c: &CaseResult, baseline: &str) -> String {
                 d.candidate.as_deref().unwrap_or("(absent)")
             ));
         }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("      why: {}\n", h.line()));
+        }
     }
     out
 }
