@@ -442,15 +442,23 @@ fn attach_hints(
         Some(q) => format!("{}?{q}", case.request.url.path()),
         None => case.request.url.path().to_string(),
     };
-    for d in differences.iter_mut() {
-        let i = answer_index(case, d);
-        let pick = |name: &str| {
-            let main = seen.get(name).map(|l| main_of(l)).unwrap_or_default();
-            main.get(i).or_else(|| main.first()).copied()
-        };
-        let (b, c) = (pick(baseline), pick(&d.provider));
-        let (bh, ch) = (b.map(answer_headers), c.map(answer_headers));
-        let (bb, cb) = (b.and_then(body_text), c.and_then(body_text));
+    // Each answer's evidence is built once, however many differences (a
+    // JSON body with many changed fields) point at it.
+    let mut evidence: BTreeMap<(&str, usize), Option<Evidence>> = BTreeMap::new();
+    let wanted: Vec<usize> = differences.iter().map(|d| answer_index(case, d)).collect();
+    for (d, &i) in differences.iter().zip(&wanted) {
+        for name in [baseline, d.provider.as_str()] {
+            evidence
+                .entry((name, i))
+                .or_insert_with(|| Evidence::of(seen, name, i));
+        }
+    }
+    let mut hints = Vec::with_capacity(differences.len());
+    for (d, &i) in differences.iter().zip(&wanted) {
+        let b = evidence.get(&(baseline, i)).and_then(Option::as_ref);
+        let c = evidence
+            .get(&(d.provider.as_str(), i))
+            .and_then(Option::as_ref);
         let finding = crate::hints::Finding {
             kind: d.kind.as_str(),
             field: d.field.as_deref(),
@@ -458,18 +466,41 @@ fn attach_hints(
             baseline_kind: kind_of(baseline),
             baseline: d.baseline.as_deref(),
             candidate: d.candidate.as_deref(),
-            baseline_status: b.map(|o| o.norm.status),
-            candidate_status: c.map(|o| o.norm.status),
+            baseline_status: b.map(|e| e.status),
+            candidate_status: c.map(|e| e.status),
             method: Some(case.request.method.as_str()),
             path: Some(&path),
             context: d.context.as_deref(),
             request_headers: &case.request.headers,
-            baseline_headers: bh.as_deref().unwrap_or_default(),
-            candidate_headers: ch.as_deref().unwrap_or_default(),
-            baseline_body: bb.as_deref(),
-            candidate_body: cb.as_deref(),
+            baseline_headers: b.map(|e| e.headers.as_slice()).unwrap_or_default(),
+            candidate_headers: c.map(|e| e.headers.as_slice()).unwrap_or_default(),
+            baseline_body: b.and_then(|e| e.body.as_deref()),
+            candidate_body: c.and_then(|e| e.body.as_deref()),
         };
-        d.hint = t.catalogue.hint(&finding);
+        hints.push(t.catalogue.hint(&finding));
+    }
+    for (d, h) in differences.iter_mut().zip(hints) {
+        d.hint = h;
+    }
+}
+
+/// What one answer shows a hint rule.
+struct Evidence {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+impl Evidence {
+    /// Main answer `i` of `name` (the first when there is no such position).
+    fn of(seen: &Seen, name: &str, i: usize) -> Option<Evidence> {
+        let main = main_of(seen.get(name)?);
+        let o = main.get(i).or_else(|| main.first())?;
+        Some(Evidence {
+            status: o.norm.status,
+            headers: answer_headers(o),
+            body: body_text(o),
+        })
     }
 }
 
@@ -519,10 +550,10 @@ fn answer_headers(o: &Obs) -> Vec<(String, String)> {
 }
 
 /// A decoded body as text, when it is text (JSON as written back).
-fn body_text(o: &Obs) -> Option<std::borrow::Cow<'_, str>> {
+fn body_text(o: &Obs) -> Option<String> {
     match &o.norm.body {
-        crate::normalize::NormBody::Text { text } => Some(text.as_str().into()),
-        crate::normalize::NormBody::Json { value } => Some(value.to_string().into()),
+        crate::normalize::NormBody::Text { text } => Some(text.clone()),
+        crate::normalize::NormBody::Json { value } => Some(value.to_string()),
         _ => None,
     }
 }
