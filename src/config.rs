@@ -23,6 +23,11 @@ struct ConfigFile {
     /// Overrides of the default severity table, first match wins.
     #[serde(default)]
     severities: Vec<Spanned<SeverityFile>>,
+    /// The team's own remediation hints, in the catalogue's format
+    /// (`data/catalogue.yaml`): they win ties with built-in entries and
+    /// replace a built-in entry of the same id.
+    #[serde(default)]
+    hints: Vec<Spanned<crate::hints::Entry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +157,9 @@ pub struct Environment {
     pub allow_shared_addresses: bool,
     /// The project's severity overrides (from the config's top level).
     pub severities: Vec<crate::severity::Rule>,
+    /// The remediation catalogue: the built-in entries with the config's
+    /// `hints:` in front, validated and compiled at load.
+    pub hints: crate::hints::Catalogue,
 }
 
 impl Environment {
@@ -165,6 +173,10 @@ pub struct Config {
     pub path: PathBuf,
     pub default_env: Option<String>,
     pub environments: BTreeMap<String, Environment>,
+    /// The remediation catalogue every environment uses (`edgeparity hints`).
+    pub hints: crate::hints::Catalogue,
+    /// Ids of the entries the config added or replaced.
+    pub user_hint_ids: Vec<String>,
 }
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -185,10 +197,13 @@ impl Config {
             .enumerate()
             .map(|(i, r)| severity_rule(path, i, r))
             .collect::<Result<Vec<_>, _>>()?;
+        let user_hint_ids = file.hints.iter().map(|e| e.value.id.clone()).collect();
+        let hints = catalogue(path, file.hints)?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
         let mut environments = BTreeMap::new();
         for (name, env) in file.environments {
-            let env = environment(path, base_dir, &name, env, &severities)?;
+            let mut env = environment(path, base_dir, &name, env, &severities)?;
+            env.hints.clone_from(&hints);
             environments.insert(name, env);
         }
         if let Some(d) = &file.default_env {
@@ -210,6 +225,8 @@ impl Config {
             path: path.to_path_buf(),
             default_env: file.default_env.map(|d| d.value),
             environments,
+            hints,
+            user_hint_ids,
         })
     }
 
@@ -243,6 +260,36 @@ impl Config {
             )
         })
     }
+}
+
+/// The built-in catalogue with the config's entries in front. Each entry is
+/// checked on its own first, so an error names the entry's position.
+fn catalogue(
+    path: &Path,
+    entries: Vec<Spanned<crate::hints::Entry>>,
+) -> Result<crate::hints::Catalogue, InputError> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut user = Vec::with_capacity(entries.len());
+    for (i, e) in entries.into_iter().enumerate() {
+        let at = Location::of(path, &e);
+        let key = format!("hints[{i}]");
+        if let Some(first) = seen.insert(e.value.id.clone(), i) {
+            return Err(InputError::invalid(
+                at,
+                key,
+                format!("id `{}` is also hints[{first}]'s", e.value.id),
+            ));
+        }
+        crate::hints::Catalogue::new(vec![e.value.clone()])
+            .map_err(|err| InputError::invalid(at, key, err.to_string()))?;
+        user.push(e.value);
+    }
+    if user.is_empty() {
+        return Ok(crate::hints::builtin().clone());
+    }
+    crate::hints::builtin()
+        .with_user_entries(user)
+        .map_err(|err| InputError::invalid(Location::file(path), "hints", err.to_string()))
 }
 
 fn severity_rule(
@@ -341,6 +388,7 @@ fn environment(
         body_cap_bytes: env.body_cap_bytes.unwrap_or(DEFAULT_BODY_CAP),
         allow_shared_addresses: env.allow_shared_addresses,
         severities: severities.to_vec(),
+        hints: crate::hints::Catalogue::default(),
     })
 }
 
@@ -567,6 +615,66 @@ environments:
             .to_string();
         assert!(s.starts_with("p.yaml:10:22:"), "{s}");
         assert!(s.contains("not a valid regex"), "{s}");
+    }
+
+    const TEAM_HINT: &str = r#"hints:
+  - id: team-security-headers
+    title: Security headers set in Fastly VCL only
+    behaviour: Our VCL adds them. Cloudflare does not.
+    fix: Add a Response Header Transform Rule.
+    docs: [https://developers.cloudflare.com/rules/transform/]
+    match:
+      - kind: header
+        field: x-frame-options
+        candidate_absent: true
+"#;
+
+    #[test]
+    fn hints_in_the_config_join_the_catalogue_in_front() {
+        let c = Config::parse(Path::new("p.yaml"), &format!("{CONFIG}{TEAM_HINT}")).unwrap();
+        let env = c.environment(None).unwrap();
+        let ids: Vec<&str> = env.hints.entries().iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids[0], "team-security-headers");
+        assert_eq!(ids.len(), crate::hints::builtin().entries().len() + 1);
+        let f = crate::hints::Finding {
+            field: Some("x-frame-options"),
+            baseline: Some("DENY"),
+            ..crate::hints::Finding::new("header", "cloudflare", "fastly")
+        };
+        assert_eq!(
+            env.hints.hint(&f).map(|h| h.id),
+            Some("team-security-headers".to_string())
+        );
+        // Without `hints:`, the built-in catalogue.
+        let plain = Config::parse(Path::new("p.yaml"), CONFIG).unwrap();
+        assert_eq!(
+            plain.environment(None).unwrap().hints.entries().len(),
+            crate::hints::builtin().entries().len()
+        );
+    }
+
+    #[test]
+    fn a_bad_hint_names_its_position() {
+        let bad = TEAM_HINT.replace("field: x-frame-options", "field: \"(x-frame\"");
+        let s = Config::parse(Path::new("p.yaml"), &format!("{CONFIG}{bad}"))
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("p.yaml:19:5:"), "{s}");
+        assert!(
+            s.contains("hints[0]") && s.contains("does not compile"),
+            "{s}"
+        );
+        let typo = TEAM_HINT.replace("fix:", "fixx:");
+        let s = Config::parse(Path::new("p.yaml"), &format!("{CONFIG}{typo}"))
+            .unwrap_err()
+            .to_string();
+        assert!(s.starts_with("p.yaml:22:5:"), "{s}");
+        assert!(s.contains("unknown field `fixx`"), "{s}");
+        let twice = format!("{CONFIG}{TEAM_HINT}{}", &TEAM_HINT["hints:\n".len()..]);
+        let s = Config::parse(Path::new("p.yaml"), &twice)
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("hints[1]") && s.contains("also hints[0]"), "{s}");
     }
 
     #[test]

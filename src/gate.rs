@@ -245,6 +245,9 @@ fn render_text(outcome: &Outcome, allow: &Allowlist) -> String {
     let p = &outcome.policy;
     for f in &outcome.blocking {
         let _ = writeln!(out, "BLOCKING  {}", finding_line(f));
+        if let Some(h) = &f.difference.hint {
+            let _ = writeln!(out, "            why: {}", h.line());
+        }
     }
     // `outcome` came from `allow`; `get` keeps a mismatched pair from panicking.
     let entry = |i: usize| allow.entries.get(i);

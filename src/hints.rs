@@ -28,6 +28,10 @@
 //!
 //! The YAML goes through [`parse_catalogue`], the one call to `serde-saphyr`
 //! in this module, so the main tree can route it through its YAML layer.
+//!
+//! Where it sits: below `config` (which reads users' entries from
+//! `parity.yaml`) and `judge` (which attaches hints), importing only `yaml`
+//! and `model` (the [`Hint`] a report carries), so the layers stay a DAG.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -35,6 +39,8 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::model::Hint;
 
 /// The built-in catalogue's source, compiled into the binary.
 const BUILTIN_YAML: &str = include_str!("../data/catalogue.yaml");
@@ -154,6 +160,28 @@ pub struct Entry {
     /// Alternatives: the entry matches when any rule matches.
     #[serde(rename = "match")]
     pub rules: Vec<Rule>,
+}
+
+impl Entry {
+    /// What a report carries of this entry: id, title, fix and docs.
+    pub fn hint(&self) -> Hint {
+        Hint {
+            id: self.id.clone(),
+            title: squash(&self.title),
+            fix: squash(&self.fix),
+            docs: self.docs.clone(),
+        }
+    }
+
+    /// What the entry matches, one line per rule (for `edgeparity hints`).
+    pub fn matches_summary(&self) -> Vec<String> {
+        self.rules.iter().map(Rule::summary).collect()
+    }
+}
+
+/// Whitespace runs (folded YAML, user input) as single spaces.
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A status code or an inclusive range written `"lo-hi"`.
@@ -285,6 +313,87 @@ impl Rule {
             + some(&self.baseline_body, SIGNATURE)
             + some(&self.candidate_body, SIGNATURE)
             + some(&self.candidate_body_not, SIGNATURE)
+    }
+
+    /// One line saying what the rule looks at: the kind and field, then
+    /// each other condition by name (values of provider and status
+    /// conditions included, patterns left to `edgeparity hints ID`).
+    pub fn summary(&self) -> String {
+        let mut parts = vec![self.kind.clone().unwrap_or_else(|| "any kind".into())];
+        if let Some(f) = &self.field {
+            parts.push(format!("field {f}"));
+        }
+        if let Some(p) = &self.provider {
+            parts.push(format!("candidate {p}"));
+        }
+        if let Some(p) = &self.baseline_provider {
+            parts.push(format!("baseline {p}"));
+        }
+        let statuses = |specs: &[StatusSpec]| {
+            specs
+                .iter()
+                .map(|s| match s {
+                    StatusSpec::Code(c) => c.to_string(),
+                    StatusSpec::Range(r) => r.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if !self.baseline_status.is_empty() {
+            parts.push(format!(
+                "baseline status {}",
+                statuses(&self.baseline_status)
+            ));
+        }
+        if !self.candidate_status.is_empty() {
+            parts.push(format!(
+                "candidate status {}",
+                statuses(&self.candidate_status)
+            ));
+        }
+        let named: [(&str, bool); 13] = [
+            ("field_not", self.field_not.is_some()),
+            ("baseline value", self.baseline.is_some()),
+            ("candidate value", self.candidate.is_some()),
+            ("baseline absent", self.baseline_absent),
+            ("candidate absent", self.candidate_absent),
+            ("method", self.method.is_some()),
+            ("path", self.path.is_some()),
+            ("context", self.context.is_some()),
+            ("baseline body", self.baseline_body.is_some()),
+            ("candidate body", self.candidate_body.is_some()),
+            ("candidate body not", self.candidate_body_not.is_some()),
+            ("baseline headers", !self.baseline_headers.is_empty()),
+            (
+                "candidate headers absent",
+                !self.candidate_headers_absent.is_empty(),
+            ),
+        ];
+        parts.extend(
+            named
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| n.to_string()),
+        );
+        if let Some(r) = self.relation {
+            parts.push(match r {
+                Relation::CandidateWeakensBaseline => "candidate weakens baseline".into(),
+            });
+        }
+        let names = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>().join(",");
+        if !self.request_headers.is_empty() {
+            parts.push(format!("request {}", names(&self.request_headers)));
+        }
+        if !self.candidate_headers.is_empty() {
+            parts.push(format!("candidate {}", names(&self.candidate_headers)));
+        }
+        if !self.candidate_headers_not.is_empty() {
+            parts.push(format!(
+                "candidate not {}",
+                names(&self.candidate_headers_not)
+            ));
+        }
+        parts.join(" · ")
     }
 
     /// Whether the rule states anything beyond the provider names.
@@ -650,6 +759,11 @@ impl Catalogue {
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// The hint for a finding: [`Catalogue::best`] as a report carries it.
+    pub fn hint(&self, finding: &Finding<'_>) -> Option<Hint> {
+        self.best(finding).map(Entry::hint)
     }
 
     /// The most specific entry whose rule matches, or `None`. Specificity is

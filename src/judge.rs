@@ -50,6 +50,8 @@ pub struct Tables<'a> {
     pub severities: &'a crate::severity::Table,
     /// The live baseline provider's name.
     pub baseline: &'a str,
+    /// The remediation catalogue (built-in and the config's entries).
+    pub catalogue: &'a crate::hints::Catalogue,
 }
 
 impl Tables<'_> {
@@ -186,6 +188,7 @@ pub fn evaluate(
     for d in &mut differences {
         d.severity = t.severities.severity(d.kind, d.field.as_deref());
     }
+    attach_hints(t, case, &baseline, &seen, &mut differences);
     let error = (!failures.is_empty()).then(|| {
         failures
             .iter()
@@ -418,6 +421,143 @@ pub fn judge(
     (differences, probes)
 }
 
+// ---------------------------------------------------------------------------
+// Hints: what each difference and its two answers show, for the catalogue
+// ---------------------------------------------------------------------------
+
+/// Give each difference the catalogue's most specific hint, if any rule
+/// fits what the difference and the two answers it is about show.
+fn attach_hints(
+    t: &Tables,
+    case: &PlannedCase,
+    baseline: &str,
+    seen: &Seen,
+    differences: &mut [Difference],
+) {
+    let kind_of = |name: &str| {
+        let name = if name == GOLDEN { t.baseline } else { name };
+        t.profiles.get(name).map(|p| p.kind).unwrap_or("unknown")
+    };
+    let path = match case.request.url.query() {
+        Some(q) => format!("{}?{q}", case.request.url.path()),
+        None => case.request.url.path().to_string(),
+    };
+    // Each answer's evidence is built once, however many differences (a
+    // JSON body with many changed fields) point at it.
+    let mut evidence: BTreeMap<(&str, usize), Option<Evidence>> = BTreeMap::new();
+    let wanted: Vec<usize> = differences.iter().map(|d| answer_index(case, d)).collect();
+    for (d, &i) in differences.iter().zip(&wanted) {
+        for name in [baseline, d.provider.as_str()] {
+            evidence
+                .entry((name, i))
+                .or_insert_with(|| Evidence::of(seen, name, i));
+        }
+    }
+    let mut hints = Vec::with_capacity(differences.len());
+    for (d, &i) in differences.iter().zip(&wanted) {
+        let b = evidence.get(&(baseline, i)).and_then(Option::as_ref);
+        let c = evidence
+            .get(&(d.provider.as_str(), i))
+            .and_then(Option::as_ref);
+        let finding = crate::hints::Finding {
+            kind: d.kind.as_str(),
+            field: d.field.as_deref(),
+            provider_kind: kind_of(&d.provider),
+            baseline_kind: kind_of(baseline),
+            baseline: d.baseline.as_deref(),
+            candidate: d.candidate.as_deref(),
+            baseline_status: b.map(|e| e.status),
+            candidate_status: c.map(|e| e.status),
+            method: Some(case.request.method.as_str()),
+            path: Some(&path),
+            context: d.context.as_deref(),
+            request_headers: &case.request.headers,
+            baseline_headers: b.map(|e| e.headers.as_slice()).unwrap_or_default(),
+            candidate_headers: c.map(|e| e.headers.as_slice()).unwrap_or_default(),
+            baseline_body: b.and_then(|e| e.body.as_deref()),
+            candidate_body: c.and_then(|e| e.body.as_deref()),
+        };
+        hints.push(t.catalogue.hint(&finding));
+    }
+    for (d, h) in differences.iter_mut().zip(hints) {
+        d.hint = h;
+    }
+}
+
+/// What one answer shows a hint rule.
+struct Evidence {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+impl Evidence {
+    /// Main answer `i` of `name` (the first when there is no such position).
+    fn of(seen: &Seen, name: &str, i: usize) -> Option<Evidence> {
+        let main = main_of(seen.get(name)?);
+        let o = main.get(i).or_else(|| main.first())?;
+        Some(Evidence {
+            status: o.norm.status,
+            headers: answer_headers(o),
+            body: body_text(o),
+        })
+    }
+}
+
+/// Which main answer of a probe a difference is about: the position of a
+/// cache sequence (`sequence[i]`, `expect[i]`) or of an Accept-Encoding
+/// value (its context); otherwise the first.
+fn answer_index(case: &PlannedCase, d: &Difference) -> usize {
+    let position = d.field.as_deref().and_then(|f| {
+        let inner = f
+            .strip_prefix("sequence[")
+            .or_else(|| f.strip_prefix("expect["))?;
+        inner.strip_suffix(']')?.parse::<usize>().ok()
+    });
+    if let Some(i) = position {
+        return i;
+    }
+    if let (Probe::Encoding { values }, Some(ctx)) = (&case.case.probe, d.context.as_deref()) {
+        if let Some(v) = ctx.strip_prefix("accept-encoding: ") {
+            return values.iter().position(|x| x == v).unwrap_or(0);
+        }
+    }
+    0
+}
+
+/// An answer's headers as received: compared, set aside (identity, cache
+/// state, noise) and the raw Set-Cookie lines, even when the suite ignores
+/// the header.
+fn answer_headers(o: &Obs) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = o
+        .norm
+        .headers
+        .iter()
+        .chain(&o.norm.aside)
+        .flat_map(|(n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
+        .collect();
+    if !o.norm.headers.contains_key("set-cookie") {
+        out.extend(
+            o.set_cookie
+                .iter()
+                .map(|v| ("set-cookie".to_string(), v.clone())),
+        );
+    }
+    if let Some(cl) = &o.norm.content_length {
+        out.push(("content-length".to_string(), cl.clone()));
+    }
+    out
+}
+
+/// A decoded body as text, when it is text (JSON as written back).
+fn body_text(o: &Obs) -> Option<String> {
+    match &o.norm.body {
+        crate::normalize::NormBody::Text { text } => Some(text.clone()),
+        crate::normalize::NormBody::Json { value } => Some(value.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,6 +608,7 @@ mod tests {
             profiles: &profiles,
             severities: &severities,
             baseline: "fastly",
+            catalogue: crate::hints::builtin(),
         };
         evaluate(&t, case, &answers, None, &mut Noise::default())
     }
@@ -571,5 +712,71 @@ mod tests {
             .collect();
         assert_eq!(cookie.len(), 1, "{:?}", r.differences);
         assert_eq!(r.probes["fastly"].cache.len(), 2);
+    }
+
+    #[test]
+    fn differences_carry_the_catalogue_hint_that_fits_and_none_otherwise() {
+        let case = planned("  - name: css\n    path: /etag/strong.css\n");
+        let r = evaluate_one(
+            &case,
+            vec![
+                (
+                    "fastly".into(),
+                    answer(&[(
+                        Label::Request,
+                        page(200, &[("etag", "\"v1\""), ("x-team", "a")], "x"),
+                    )]),
+                ),
+                (
+                    "cloudflare".into(),
+                    answer(&[(
+                        Label::Request,
+                        page(200, &[("etag", "W/\"v1\""), ("x-team", "b")], "x"),
+                    )]),
+                ),
+            ],
+        );
+        let hint_of = |field: &str| {
+            r.differences
+                .iter()
+                .find(|d| d.field.as_deref() == Some(field))
+                .map(|d| d.hint.as_ref().map(|h| h.id.clone()))
+        };
+        assert_eq!(
+            hint_of("etag"),
+            Some(Some("strong-etag-weakened".to_string())),
+            "{:?}",
+            r.differences
+        );
+        assert_eq!(hint_of("x-team"), Some(None), "{:?}", r.differences);
+    }
+
+    #[test]
+    fn a_hint_reads_the_answer_the_difference_is_about() {
+        // The edge's own 403 page: the body's markers are on the candidate's
+        // answer, and every difference of the case gets the hint.
+        let case = planned("  - name: admin\n    path: /admin\n");
+        let blocked = "<p>Error code 1020</p><p>Cloudflare Ray ID: 8a1b2c3d</p>";
+        let r = evaluate_one(
+            &case,
+            vec![
+                (
+                    "fastly".into(),
+                    answer(&[(Label::Request, page(200, &[], "admin page"))]),
+                ),
+                (
+                    "cloudflare".into(),
+                    answer(&[(Label::Request, page(403, &[], blocked))]),
+                ),
+            ],
+        );
+        assert!(!r.differences.is_empty());
+        for d in &r.differences {
+            assert_eq!(
+                d.hint.as_ref().map(|h| h.id.as_str()),
+                Some("waf-block-or-challenge"),
+                "{d:?}"
+            );
+        }
     }
 }

@@ -111,7 +111,7 @@ mod tests {
             "base_url: https://x.test\ncases: []\n",
         )
         .unwrap();
-        let e = super::prepare(&config, None, &[suites.clone()])
+        let e = super::prepare(&config, None, std::slice::from_ref(&suites))
             .unwrap_err()
             .to_string();
         assert!(e.contains("no case to run"), "{e}");

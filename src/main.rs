@@ -43,6 +43,8 @@ enum Command {
     Report(cli::report::ReportCommand),
     /// Build suites from traffic logs (Logpush, Fastly, nginx, HAR, URL lists, sitemaps): one per host.
     Import(cli::import::ImportArgs),
+    /// The remediation catalogue: list every hint (id, title, what it matches), or show one in full.
+    Hints(cli::hints::HintsArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Report(cmd) => cli::report::run(cmd),
         Command::Import(args) => cli::import::run(args),
         Command::Watch(args) => cli::watch::run(args),
+        Command::Hints(args) => cli::hints::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -140,6 +140,7 @@ impl RunContext {
             profiles: &self.profiles,
             severities: &self.severities,
             baseline: &self.plan.baseline,
+            catalogue: &self.env.hints,
         }
     }
 

@@ -100,9 +100,15 @@ fn a_major_difference_blocks_and_is_named() {
     assert_eq!(o.below, 1, "the minor x-debug header");
     let text = gate::render(&o, &Allowlist::empty());
     assert!(
-        text.contains("BLOCKING  checkout::cart  [cloudflare] header x-frame-options major: x-frame-options is missing on cloudflare"),
+        text.contains("BLOCKING  checkout::cart  [cloudflare] header x-frame-options major: x-frame-options is missing on cloudflare\n            why: Security headers set in <b>Fastly VCL</b> only — fix: Add them with a Response Header Transform Rule <script>alert(2)</script> (edgeparity hints team-security-headers)\n"),
         "{text}"
     );
+    // A difference without a hint gets no why line.
+    assert!(
+        text.contains("BLOCKING  api::price  [cloudflare] body /price major: value changed\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("why:").count(), 1, "{text}");
     assert!(
         text.contains("GATE BLOCKED: 2 differences at or above major"),
         "{text}"

@@ -184,7 +184,7 @@ fn run_reports_exactly_the_planted_differences() {
         String::from_utf8_lossy(&out.stderr)
     );
     let r = report(&p);
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], 2);
     assert_eq!(r["environment"], "local");
     assert_eq!(r["baseline"], "fastly");
     let mut found = BTreeSet::new();

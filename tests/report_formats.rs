@@ -281,6 +281,46 @@ fn fixture_report_json_validates_against_the_schema() {
 }
 
 #[test]
+fn hints_are_in_schema_v2_and_v1_reports_still_read() {
+    let v = schema_validator();
+    let json: serde_json::Value = serde_json::from_str(&fixture_report().to_json()).unwrap();
+    assert_eq!(json["schema_version"], edgeparity::model::SCHEMA_VERSION);
+    assert_eq!(json["schema_version"], 2);
+    let etag = &json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "api::etag")
+        .unwrap()["differences"][0];
+    assert_eq!(etag["hint"]["id"], "strong-etag-weakened");
+    let mut bad = json.clone();
+    bad["cases"][0]["differences"][0]["hint"]["surprise"] = 1.into();
+    assert!(!v.is_valid(&bad), "an unknown hint key must fail");
+    let mut bad = json.clone();
+    bad["cases"][0]["differences"][0]["hint"]
+        .as_object_mut()
+        .unwrap()
+        .remove("fix");
+    assert!(!v.is_valid(&bad), "a hint without its fix must fail");
+    // A report written before hints: version 1, no `hint` anywhere.
+    let mut old = json;
+    old["schema_version"] = 1.into();
+    for c in old["cases"].as_array_mut().unwrap() {
+        for d in c["differences"].as_array_mut().unwrap() {
+            d.as_object_mut().unwrap().remove("hint");
+        }
+    }
+    assert_valid(&v, &old);
+    let read: edgeparity::model::Report = serde_json::from_value(old).unwrap();
+    assert_eq!(read.schema_version, 1);
+    assert!(read
+        .cases
+        .iter()
+        .flat_map(|c| &c.differences)
+        .all(|d| d.hint.is_none()));
+}
+
+#[test]
 fn latency_is_per_suite_and_provider() {
     let r = fixture_report();
     type Row = (
@@ -369,7 +409,19 @@ fn html_escapes_server_content_and_loads_nothing() {
     assert!(!html.contains("<img"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&lt;img id=&quot;injected&quot; src=x onerror="));
-    // No loads: no src or href attribute on any tag, no URL at all.
+    // A hint's "why" line links its documentation: `http(s)` URLs only,
+    // escaped, no referrer; a script URL in a hand-edited report stays text.
+    assert!(html.contains("<a href=\"https://developers.cloudflare.com/rules/transform/response-header-modification/\" rel=\"noopener noreferrer\">response-header-modification</a>"));
+    assert!(!html.to_ascii_lowercase().contains("href=\"javascript"));
+    assert!(html.contains(
+        "fix: Add them with a Response Header Transform Rule &lt;script&gt;alert(2)&lt;/script&gt;"
+    ));
+    assert!(html.contains("<b>Security headers set in &lt;b&gt;Fastly VCL&lt;/b&gt; only</b>"));
+    let docs_link =
+        regex::Regex::new(r#"<a href="https?://[^"<>\s]*" rel="noopener noreferrer">[^<]*</a>"#)
+            .unwrap();
+    let html = docs_link.replace_all(&html, "").into_owned();
+    // No loads: no src or href attribute on any other tag, no URL at all.
     let attr = regex::Regex::new(r"(?i)<[a-z][^>]*\s(src|href|action|srcset|data)\s*=").unwrap();
     assert!(attr.find(&html).is_none(), "{:?}", attr.find(&html));
     for needle in ["http://", "https://", "url(", "@import", "//"] {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 pub mod gate;
 pub mod golden;
+pub mod hints;
 pub mod import;
 pub mod report;
 pub mod run;

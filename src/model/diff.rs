@@ -151,6 +151,60 @@ pub struct Difference {
     /// Which request of a probe this is about (e.g. `accept-encoding: gzip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The documented fix for this difference, when a catalogue rule fits
+    /// (the most specific one; none when no rule fits). Added in schema v2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Hint>,
+}
+
+/// A remediation hint as a report carries it: which catalogue entry, its
+/// title and fix, and the documentation it rests on. A copy, not a
+/// reference, so a report stays readable when the catalogue changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hint {
+    /// The catalogue entry's stable kebab-case id (`edgeparity hints ID`).
+    pub id: String,
+    pub title: String,
+    pub fix: String,
+    /// Documentation URLs, as the catalogue lists them.
+    #[serde(default)]
+    pub docs: Vec<String>,
+}
+
+impl Hint {
+    /// `TITLE — fix: FIX (edgeparity hints ID)`: the "why" line of the text
+    /// summary, the gate and JUnit, invisible characters shown.
+    pub fn line(&self) -> String {
+        format!(
+            "{} — fix: {} (edgeparity hints {})",
+            super::visible(&self.title),
+            super::visible(&self.fix),
+            super::visible(&self.id)
+        )
+    }
+
+    /// The documentation URLs that may become links: `http` and `https`
+    /// only (a report can be edited by hand; `javascript:` must never be a
+    /// link).
+    pub fn links(&self) -> impl Iterator<Item = &str> {
+        self.docs.iter().map(|u| u.trim()).filter(|u| is_web_url(u))
+    }
+}
+
+/// `https://…` or `http://…` with a host and no whitespace or control
+/// characters.
+pub fn is_web_url(u: &str) -> bool {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r) => {
+            !r.is_empty()
+                && !r.starts_with('/')
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
 }
 
 /// Longest value quoted in a difference.
@@ -177,6 +231,7 @@ impl Difference {
             diff: None,
             hunks: Vec::new(),
             context: None,
+            hint: None,
         }
     }
 

@@ -10,7 +10,8 @@ pub mod report;
 pub mod result;
 
 pub use diff::{
-    clip, unified, DiffLine, DiffPart, Difference, Hunk, Kind, LineTag, Severity, MAX_VALUE,
+    clip, is_web_url, unified, DiffLine, DiffPart, Difference, Hint, Hunk, Kind, LineTag, Severity,
+    MAX_VALUE,
 };
 pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
 pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};

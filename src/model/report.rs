@@ -9,7 +9,10 @@ use serde::Serialize;
 use super::exchange::Resolution;
 use super::result::{CaseResult, Verdict};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of `report.json`'s schema (`schema/report.schema.json`).
+/// Keys are only ever added, so a reader of version N reads every earlier
+/// version: 2 added each difference's `hint`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Tool {

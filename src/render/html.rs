@@ -366,6 +366,9 @@ fn difference(o: &mut String, baseline: &str, d: &Difference) {
         esc(&d.message),
         esc(&d.provider)
     );
+    if let Some(h) = &d.hint {
+        why(o, h);
+    }
     let value = |v: &Option<String>| match v {
         Some(v) => format!("<pre>{}</pre>", esc(v)),
         None => "<pre class=\"absent\">(absent)</pre>".to_string(),
@@ -405,6 +408,28 @@ fn difference(o: &mut String, baseline: &str, d: &Difference) {
         let _ = write!(o, "<pre class=\"code\">{}</pre>", esc(text));
     }
     o.push_str("</div>\n");
+}
+
+/// The "why" line: the hint's title and fix, its id, and its documentation
+/// as links (only `http(s)` URLs become links; a report may be edited by
+/// hand, so nothing else can be an `href`).
+fn why(o: &mut String, h: &crate::model::Hint) {
+    let _ = write!(
+        o,
+        "<p class=\"why\"><span class=\"why-l\">why</span> <b>{}</b> <code>{}</code> <span class=\"fix\">fix: {}</span>",
+        esc(&h.title),
+        esc(&h.id),
+        esc(&h.fix)
+    );
+    for u in h.links() {
+        let _ = write!(
+            o,
+            " <a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+            esc(u),
+            esc(super::url_label(u))
+        );
+    }
+    o.push_str("</p>");
 }
 
 /// A line's text, escaped, with its changed words marked.

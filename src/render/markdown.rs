@@ -38,6 +38,33 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Text inside a code span: backticks cannot close it, newlines fold.
+fn escape_code(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '`' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// A URL as a Markdown link destination in `<…>`: the characters that could
+/// end it or start markup are percent-encoded.
+fn link_target(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '<' | '>' | '(' | ')' | '[' | ']' | '"' | '\'' | '`' | '\\' | '|' | ' ' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn clip(s: &str) -> String {
     if s.chars().count() <= MAX_MESSAGE {
         s.to_string()
@@ -134,6 +161,43 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
                 out,
                 "\n…and {} more cases not at parity: see report.html.",
                 top.len() - TOP
+            );
+        }
+        out.push('\n');
+    }
+
+    let hints = super::hints(report);
+    if !hints.is_empty() {
+        out.push_str("### Why they differ\n\n");
+        for (h, n, cases) in hints.iter().take(TOP) {
+            let mut shown: Vec<String> = cases.iter().take(3).map(|c| escape(c)).collect();
+            if cases.len() > 3 {
+                shown.push(format!("+{} more", cases.len() - 3));
+            }
+            let links: Vec<String> = h
+                .links()
+                .map(|u| format!("[{}](<{}>)", escape(super::url_label(u)), link_target(u)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- **{}** (`{}`; {n} difference{} in {}): fix: {}{}",
+                escape(&h.title),
+                escape_code(&h.id),
+                if *n == 1 { "" } else { "s" },
+                shown.join(", "),
+                escape(&h.fix),
+                if links.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", links.join(" · "))
+                }
+            );
+        }
+        if hints.len() > TOP {
+            let _ = writeln!(
+                out,
+                "- …and {} more hints: see report.html.",
+                hints.len() - TOP
             );
         }
         out.push('\n');

@@ -57,6 +57,37 @@ pub fn top_cases(report: &Report) -> Vec<&CaseResult> {
     v
 }
 
+/// The hints of the differences of cases not at parity, each once (by id,
+/// in the order of [`top_cases`]), with how many differences carry it and
+/// the ids of their cases.
+pub fn hints(report: &Report) -> Vec<(&crate::model::Hint, usize, Vec<&str>)> {
+    let mut out: Vec<(&crate::model::Hint, usize, Vec<&str>)> = Vec::new();
+    for c in top_cases(report) {
+        for h in c.differences.iter().filter_map(|d| d.hint.as_ref()) {
+            match out.iter_mut().find(|(seen, _, _)| seen.id == h.id) {
+                Some((_, n, cases)) => {
+                    *n += 1;
+                    if !cases.contains(&c.id.as_str()) {
+                        cases.push(&c.id);
+                    }
+                }
+                None => out.push((h, 1, vec![&c.id])),
+            }
+        }
+    }
+    out
+}
+
+/// A documentation link's text: the URL's last path segment (the page's
+/// name: `etag-headers`), or its host when the path is empty.
+pub fn url_label(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let path = rest.split(['?', '#']).next().unwrap_or(rest);
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let host = segments.next().unwrap_or(url);
+    segments.next_back().unwrap_or(host)
+}
+
 /// Suite names in order of first appearance.
 pub fn suites(report: &Report) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();

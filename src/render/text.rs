@@ -75,6 +75,9 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
                 d.candidate.as_deref().unwrap_or("(absent)")
             ));
         }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("      why: {}\n", h.line()));
+        }
     }
     let absorbing: Vec<String> = c
         .noise

@@ -178,6 +178,11 @@ fn fixture_diff(
     })
 }
 
+fn with_hint(mut diff: serde_json::Value, hint: serde_json::Value) -> serde_json::Value {
+    diff["hint"] = hint;
+    diff
+}
+
 fn fixture_case(
     suite: &str,
     name: &str,
@@ -259,13 +264,26 @@ pub fn fixture_report() -> edgeparity::model::Report {
             "cart",
             "differs",
             vec![
-                fixture_diff(
-                    "header",
-                    "major",
-                    Some("x-frame-options"),
-                    Some("DENY"),
-                    None,
-                    "x-frame-options is missing on cloudflare",
+                with_hint(
+                    fixture_diff(
+                        "header",
+                        "major",
+                        Some("x-frame-options"),
+                        Some("DENY"),
+                        None,
+                        "x-frame-options is missing on cloudflare",
+                    ),
+                    // A team's own entry, as hostile as a hand-edited report
+                    // can be: markup in the text, a script URL among the docs.
+                    serde_json::json!({
+                        "id": "team-security-headers",
+                        "title": "Security headers set in <b>Fastly VCL</b> only",
+                        "fix": "Add them with a Response Header Transform Rule <script>alert(2)</script>",
+                        "docs": [
+                            "https://developers.cloudflare.com/rules/transform/response-header-modification/",
+                            "javascript:alert(3)"
+                        ]
+                    }),
                 ),
                 fixture_diff(
                     "header",
@@ -312,13 +330,22 @@ pub fn fixture_report() -> edgeparity::model::Report {
             "api",
             "etag",
             "flaky",
-            vec![fixture_diff(
-                "header",
-                "info",
-                Some("etag"),
-                Some("\"abc\""),
-                Some("W/\"abc\""),
-                "cloudflare weakened the ETag (W/ prefix, same opaque value)",
+            vec![with_hint(
+                fixture_diff(
+                    "header",
+                    "info",
+                    Some("etag"),
+                    Some("\"abc\""),
+                    Some("W/\"abc\""),
+                    "cloudflare weakened the ETag (W/ prefix, same opaque value)",
+                ),
+                serde_json::to_value(
+                    edgeparity::hints::builtin()
+                        .get("strong-etag-weakened")
+                        .expect("a built-in entry")
+                        .hint(),
+                )
+                .unwrap(),
             )],
             (7.0, 7.5),
         ),
@@ -327,7 +354,7 @@ pub fn fixture_report() -> edgeparity::model::Report {
         no_golden,
     ];
     let mut value = serde_json::json!({
-        "schema_version": 1,
+        "schema_version": 2,
         "tool": {"name": "edgeparity", "version": "0.1.0"},
         "environment": "staging",
         "baseline": "fastly",
