@@ -30,8 +30,9 @@ pub const MAX_DEPTH: usize = 64;
 /// Most alias uses in one file, and most nodes an alias may replay.
 pub const MAX_ALIASES: usize = 1_000;
 pub const MAX_REPLAYED_EVENTS: usize = 100_000;
-/// Most nodes in one document (a 100,000-case suite has about 1.2 million).
-pub const MAX_NODES: usize = 5_000_000;
+/// Most nodes and parser events in one document (a 100,000-case suite has
+/// about 1.5 million events; a 16 MiB file cannot hold many more).
+pub const MAX_NODES: usize = 16_000_000;
 
 /// Where something was found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +148,8 @@ fn options() -> serde_saphyr::Options {
     budget.max_depth = MAX_DEPTH;
     budget.max_aliases = MAX_ALIASES;
     budget.max_nodes = MAX_NODES;
+    // Every event consumes input, so the file-size cap bounds them too.
+    budget.max_events = MAX_NODES;
     budget.max_total_scalar_bytes = MAX_FILE_BYTES as usize;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
@@ -194,9 +197,25 @@ fn error(path: &Path, e: &serde_saphyr::Error) -> YamlError {
             Some(k) => format!("duplicate key `{k}`: a key may appear only once in a mapping"),
             None => "duplicate key: a key may appear only once in a mapping".to_string(),
         },
+        E::Budget { breach, .. } => format!(
+            "over the YAML reader's limits ({}): a file may have at most {MAX_DEPTH} levels of \
+             nesting, {MAX_ALIASES} aliases and {MAX_NODES} nodes; split it into several files",
+            budget_word(breach)
+        ),
         other => strip_location(&other.to_string()),
     };
     YamlError { at, message }
+}
+
+/// Which limit a budget breach hit, in words.
+fn budget_word(b: &serde_saphyr::budget::BudgetBreach) -> &'static str {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match b {
+        B::Events { .. } | B::Nodes { .. } => "too many nodes",
+        B::Aliases { .. } | B::Anchors { .. } => "too many aliases or anchors",
+        B::Depth { .. } => "nested too deeply",
+        _ => "too large",
+    }
 }
 
 fn quoted(words: &[&str]) -> String {
