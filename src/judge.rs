@@ -563,24 +563,8 @@ mod tests {
     use super::*;
     use crate::model::{FailureKind, Kind};
     use crate::normalize::tests::exchange;
-    use crate::suite::{Config, Suite};
-    use std::path::Path;
 
-    fn planned(case_yaml: &str) -> PlannedCase {
-        let config = Config::parse(
-            Path::new("p.yaml"),
-            "environments:\n  t:\n    baseline: fastly\n    providers:\n      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [127.0.0.3]}\n",
-        )
-        .unwrap();
-        let env = config.environment(None).unwrap();
-        let suite = Suite::parse(
-            Path::new("s.yaml"),
-            &format!("base_url: https://x.test\ncases:\n{case_yaml}"),
-            &|_| None,
-        )
-        .unwrap();
-        crate::plan::plan(env, &[suite]).cases.remove(0)
-    }
+    use crate::plan::testing::planned;
 
     fn profiles() -> BTreeMap<String, Profile> {
         [

@@ -162,3 +162,29 @@ mod tests {
         );
     }
 }
+
+/// Test helpers shared by the stages after `plan`.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::suite::Config;
+    use std::path::Path;
+
+    /// The first case of a one-suite plan over providers `fastly`
+    /// (baseline) and `cloudflare`; `case_yaml` is the suite's `cases:` list.
+    pub(crate) fn planned(case_yaml: &str) -> PlannedCase {
+        let config = Config::parse(
+            Path::new("p.yaml"),
+            "environments:\n  t:\n    baseline: fastly\n    providers:\n      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {addrs: [127.0.0.3]}\n",
+        )
+        .unwrap();
+        let env = config.environment(None).unwrap();
+        let suite = Suite::parse(
+            Path::new("s.yaml"),
+            &format!("base_url: https://x.test\ncases:\n{case_yaml}"),
+            &|_| None,
+        )
+        .unwrap();
+        plan(env, &[suite]).cases.remove(0)
+    }
+}

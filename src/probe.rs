@@ -108,24 +108,8 @@ pub fn steps(case: &PlannedCase, fresh: &mut dyn FnMut() -> Option<String>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::{Config, Suite};
-    use std::path::Path;
 
-    fn planned(case_yaml: &str) -> PlannedCase {
-        let config = Config::parse(
-            Path::new("p.yaml"),
-            "environments:\n  t:\n    baseline: b\n    providers:\n      a: {addrs: [127.0.0.3]}\n      b: {addrs: [127.0.0.2]}\n",
-        )
-        .unwrap();
-        let env = config.environment(None).unwrap();
-        let suite = Suite::parse(
-            Path::new("s.yaml"),
-            &format!("base_url: https://x.test\ncases:\n{case_yaml}"),
-            &|_| None,
-        )
-        .unwrap();
-        crate::plan::plan(env, &[suite]).cases.remove(0)
-    }
+    use crate::plan::testing::planned;
 
     fn keys() -> impl FnMut() -> Option<String> {
         let mut n = 0;

@@ -21,15 +21,9 @@ fn duration(s: &str) -> Result<Duration, String> {
 
 #[derive(clap::Args)]
 pub struct WatchArgs {
-    /// Project config.
-    #[arg(long, env = "PARITY_CONFIG", default_value = "parity.yaml")]
-    pub config: PathBuf,
-    /// Environment from the config (default: its default_env).
-    #[arg(long = "env", env = "PARITY_ENV")]
-    pub env: Option<String>,
-    /// Suite files or folders of suites (active mode).
-    #[arg(default_value = "suites")]
-    pub paths: Vec<PathBuf>,
+    /// Config, environment and suites (active mode), as for `run`.
+    #[command(flatten)]
+    pub common: super::run::CommonArgs,
     /// Number of rounds (default: rounds for --duration 15m).
     #[arg(long, conflicts_with = "duration")]
     pub rounds: Option<u32>,
@@ -120,7 +114,9 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
         (None, Some(d)) => Length::Duration(d),
         (None, None) => Length::Duration(Duration::from_secs(15 * 60)),
     };
-    let (env, plan) = edgeparity::prepare(&args.config, args.env.as_deref(), &args.paths)?;
+    let c = &args.common;
+    let (env, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    c.say_skipped(&plan);
     if plan.cases.is_empty() {
         anyhow::bail!("no cases to send: the suites are empty");
     }
