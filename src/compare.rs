@@ -201,13 +201,10 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
             }
             diffs
         }
-        (bb, cb) => {
-            let (bt, ct) = (as_text(bb), as_text(cb));
-            if let (Some(bt), Some(ct)) = (&bt, &ct) {
-                if bt == ct {
-                    return vec![];
-                }
-                let (hunks, note) = text_hunks(bt, ct);
+        (bb, cb) => match (as_text(bb), as_text(cb)) {
+            (Some(bt), Some(ct)) if bt == ct => vec![],
+            (Some(bt), Some(ct)) => {
+                let (hunks, note) = text_hunks(&bt, &ct);
                 let mut d = mk(
                     None,
                     Some(summary(bb)),
@@ -221,46 +218,53 @@ fn compare_bodies(b: &Normalized, c: &Normalized, provider: &str) -> Vec<Differe
                 }
                 d.diff = Some(udiff);
                 d.hunks = hunks;
-                return vec![d];
+                vec![d]
             }
-            let (bd, cd) = (digest(bb), digest(cb));
-            if bd.is_some() && bd == cd {
-                return vec![];
-            }
-            // The same undecodable bytes on both sides are the same answer.
-            if let (
-                NormBody::Undecodable {
-                    raw_len: bl,
-                    raw_sha256: bs,
-                    ..
-                },
-                NormBody::Undecodable {
-                    raw_len: cl,
-                    raw_sha256: cs,
-                    ..
-                },
-            ) = (bb, cb)
-            {
-                if bl == cl && bs == cs {
-                    return vec![];
-                }
-            }
-            let message = match (bb, cb) {
-                (NormBody::Undecodable { reason, .. }, _) => {
-                    format!("baseline body could not be decoded: {reason}")
-                }
-                (_, NormBody::Undecodable { reason, .. }) => {
-                    format!("{provider} body could not be decoded: {reason}")
-                }
-                _ => match first_difference(bb, cb) {
-                    Some(off) => format!("binary bodies differ from byte offset {off}"),
-                    None => "bodies differ (over the size cap: compared by length and sha256)"
-                        .to_string(),
-                },
-            };
-            vec![mk(None, Some(summary(bb)), Some(summary(cb)), message)]
+            _ => opaque_bodies(bb, cb, provider)
+                .map(|message| mk(None, Some(summary(bb)), Some(summary(cb)), message))
+                .into_iter()
+                .collect(),
+        },
+    }
+}
+
+/// Bodies that are not text: equal by digest (or the same undecodable
+/// bytes), or the sentence that says how they differ.
+fn opaque_bodies(bb: &NormBody, cb: &NormBody, provider: &str) -> Option<String> {
+    let (bd, cd) = (digest(bb), digest(cb));
+    if bd.is_some() && bd == cd {
+        return None;
+    }
+    // The same undecodable bytes on both sides are the same answer.
+    if let (
+        NormBody::Undecodable {
+            raw_len: bl,
+            raw_sha256: bs,
+            ..
+        },
+        NormBody::Undecodable {
+            raw_len: cl,
+            raw_sha256: cs,
+            ..
+        },
+    ) = (bb, cb)
+    {
+        if bl == cl && bs == cs {
+            return None;
         }
     }
+    Some(match (bb, cb) {
+        (NormBody::Undecodable { reason, .. }, _) => {
+            format!("baseline body could not be decoded: {reason}")
+        }
+        (_, NormBody::Undecodable { reason, .. }) => {
+            format!("{provider} body could not be decoded: {reason}")
+        }
+        _ => match first_difference(bb, cb) {
+            Some(off) => format!("binary bodies differ from byte offset {off}"),
+            None => "bodies differ (over the size cap: compared by length and sha256)".to_string(),
+        },
+    })
 }
 
 fn as_text(b: &NormBody) -> Option<String> {
@@ -398,14 +402,15 @@ pub const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2)
 /// changed words of each changed line marked (`emph`). At most
 /// [`MAX_DIFF_LINES`] lines are kept; the note says how many more there were.
 pub fn text_hunks(old: &str, new: &str) -> (Vec<Hunk>, Option<String>) {
-    use similar::ChangeTag;
     let diff = similar::TextDiff::configure()
         .algorithm(similar::Algorithm::Myers)
         .timeout(DIFF_DEADLINE)
         .diff_lines(old, new);
     let mut hunks = Vec::new();
-    let mut kept = 0usize;
-    let mut dropped = 0usize;
+    let mut budget = LineBudget {
+        kept: 0,
+        dropped: 0,
+    };
     for group in diff.grouped_ops(3) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
@@ -418,71 +423,96 @@ pub fn text_hunks(old: &str, new: &str) -> (Vec<Hunk>, Option<String>) {
             lines: Vec::new(),
         };
         for op in &group {
-            let size = op.old_range().len() + op.new_range().len();
-            if kept >= MAX_DIFF_LINES {
-                // Past the budget: count the lines, compute nothing more.
-                dropped += match op.tag() {
-                    similar::DiffTag::Equal => op.old_range().len(),
-                    _ => size,
-                };
-                continue;
-            }
-            let tag_of = |t: ChangeTag| match t {
-                ChangeTag::Equal => LineTag::Equal,
-                ChangeTag::Delete => LineTag::Delete,
-                ChangeTag::Insert => LineTag::Insert,
-            };
-            let line = |tag: LineTag, old: Option<usize>, new: Option<usize>, parts| DiffLine {
-                tag,
-                old: old.map(|i| i + 1),
-                new: new.map(|i| i + 1),
-                parts,
-            };
-            let trim = |s: &str| s.trim_end_matches(['\n', '\r']).to_string();
-            if size <= 2 * MAX_DIFF_LINES {
-                // Word-level changes inside changed lines.
-                for change in diff.iter_inline_changes(op) {
-                    if kept >= MAX_DIFF_LINES {
-                        dropped += 1;
-                        continue;
-                    }
-                    kept += 1;
-                    let tag = tag_of(change.tag());
-                    let parts = change
-                        .iter_strings_lossy()
-                        .map(|(emph, s)| DiffPart {
-                            text: trim(&s),
-                            emph: emph && tag != LineTag::Equal,
-                        })
-                        .filter(|p| !p.text.is_empty())
-                        .collect();
-                    hunk.lines
-                        .push(line(tag, change.old_index(), change.new_index(), parts));
-                }
-            } else {
-                // A block too large for word-level work: whole lines only.
-                for change in diff.iter_changes(op) {
-                    if kept >= MAX_DIFF_LINES {
-                        dropped += 1;
-                        continue;
-                    }
-                    kept += 1;
-                    let parts = vec![DiffPart {
-                        text: trim(&change.to_string_lossy()),
-                        emph: false,
-                    }];
-                    let tag = tag_of(change.tag());
-                    hunk.lines
-                        .push(line(tag, change.old_index(), change.new_index(), parts));
-                }
-            }
+            op_lines(&diff, op, &mut budget, &mut hunk.lines);
         }
         if !hunk.lines.is_empty() {
             hunks.push(hunk);
         }
     }
-    let note = (dropped > 0).then(|| format!("… {dropped} more diff lines"));
+    let note = (budget.dropped > 0).then(|| format!("… {} more diff lines", budget.dropped));
     (hunks, note)
+}
+
+/// Diff lines kept so far, and those past [`MAX_DIFF_LINES`] only counted.
+struct LineBudget {
+    kept: usize,
+    dropped: usize,
+}
+
+impl LineBudget {
+    /// Room for one more line? Counts it either way.
+    fn take(&mut self) -> bool {
+        if self.kept >= MAX_DIFF_LINES {
+            self.dropped += 1;
+            false
+        } else {
+            self.kept += 1;
+            true
+        }
+    }
+}
+
+/// The lines of one diff operation: with word-level changes when the block
+/// is small enough, whole lines otherwise, nothing computed past the budget.
+fn op_lines<'a>(
+    diff: &'a similar::TextDiff<'a, 'a, 'a, str>,
+    op: &similar::DiffOp,
+    budget: &mut LineBudget,
+    out: &mut Vec<DiffLine>,
+) {
+    use similar::ChangeTag;
+    let size = op.old_range().len() + op.new_range().len();
+    if budget.kept >= MAX_DIFF_LINES {
+        // Past the budget: count the lines, compute nothing more.
+        budget.dropped += match op.tag() {
+            similar::DiffTag::Equal => op.old_range().len(),
+            _ => size,
+        };
+        return;
+    }
+    let tag_of = |t: ChangeTag| match t {
+        ChangeTag::Equal => LineTag::Equal,
+        ChangeTag::Delete => LineTag::Delete,
+        ChangeTag::Insert => LineTag::Insert,
+    };
+    let line = |tag: LineTag, old: Option<usize>, new: Option<usize>, parts| DiffLine {
+        tag,
+        old: old.map(|i| i + 1),
+        new: new.map(|i| i + 1),
+        parts,
+    };
+    let trim = |s: &str| s.trim_end_matches(['\n', '\r']).to_string();
+    if size <= 2 * MAX_DIFF_LINES {
+        // Word-level changes inside changed lines.
+        for change in diff.iter_inline_changes(op) {
+            if !budget.take() {
+                continue;
+            }
+            let tag = tag_of(change.tag());
+            let parts = change
+                .iter_strings_lossy()
+                .map(|(emph, s)| DiffPart {
+                    text: trim(&s),
+                    emph: emph && tag != LineTag::Equal,
+                })
+                .filter(|p| !p.text.is_empty())
+                .collect();
+            out.push(line(tag, change.old_index(), change.new_index(), parts));
+        }
+    } else {
+        // A block too large for word-level work: whole lines only.
+        for change in diff.iter_changes(op) {
+            if !budget.take() {
+                continue;
+            }
+            let parts = vec![DiffPart {
+                text: trim(&change.to_string_lossy()),
+                emph: false,
+            }];
+            let tag = tag_of(change.tag());
+            out.push(line(tag, change.old_index(), change.new_index(), parts));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -781,6 +781,14 @@ pub fn learn(samples: &[&Normalized]) -> Noise {
     if samples.len() < 2 {
         return noise;
     }
+    learn_headers(samples, &mut noise);
+    learn_json(samples, &mut noise);
+    learn_text(samples, &mut noise);
+    noise
+}
+
+/// Headers whose values varied: a template per header (absent noted).
+fn learn_headers(samples: &[&Normalized], noise: &mut Noise) {
     let names: BTreeSet<&String> = samples.iter().flat_map(|s| s.headers.keys()).collect();
     for name in names {
         let values: Vec<Option<String>> = samples
@@ -812,6 +820,10 @@ pub fn learn(samples: &[&Normalized]) -> Noise {
                 .insert("content-length".into(), [t.render()].into());
         }
     }
+}
+
+/// JSON leaves that varied: their types, and a template for strings.
+fn learn_json(samples: &[&Normalized], noise: &mut Noise) {
     let jsons: Vec<BTreeMap<String, serde_json::Value>> = samples
         .iter()
         .filter_map(|s| match &s.body {
@@ -823,30 +835,35 @@ pub fn learn(samples: &[&Normalized]) -> Noise {
             _ => None,
         })
         .collect();
-    if jsons.len() == samples.len() {
-        let ptrs: BTreeSet<&String> = jsons.iter().flat_map(|m| m.keys()).collect();
-        for p in ptrs {
-            let values: Vec<Option<&serde_json::Value>> = jsons.iter().map(|m| m.get(p)).collect();
-            let first = values[0];
-            if values.iter().all(|v| *v == first) {
-                continue;
-            }
-            let mut shapes: BTreeSet<String> = values
-                .iter()
-                .flatten()
-                .filter(|v| !v.is_string())
-                .map(|v| json_type(v).to_string())
-                .collect();
-            let strings: Vec<&str> = values.iter().flatten().filter_map(|v| v.as_str()).collect();
-            if !strings.is_empty() {
-                if let Ok(t) = Template::learn(&strings) {
-                    slot_notes(&format!("json {p}"), &t, &mut noise.slots);
-                    shapes.insert(format!("string:{}", t.render()));
-                }
-            }
-            noise.json.insert(p.clone(), shapes);
-        }
+    if jsons.len() != samples.len() {
+        return;
     }
+    let ptrs: BTreeSet<&String> = jsons.iter().flat_map(|m| m.keys()).collect();
+    for p in ptrs {
+        let values: Vec<Option<&serde_json::Value>> = jsons.iter().map(|m| m.get(p)).collect();
+        let first = values[0];
+        if values.iter().all(|v| *v == first) {
+            continue;
+        }
+        let mut shapes: BTreeSet<String> = values
+            .iter()
+            .flatten()
+            .filter(|v| !v.is_string())
+            .map(|v| json_type(v).to_string())
+            .collect();
+        let strings: Vec<&str> = values.iter().flatten().filter_map(|v| v.as_str()).collect();
+        if !strings.is_empty() {
+            if let Ok(t) = Template::learn(&strings) {
+                slot_notes(&format!("json {p}"), &t, &mut noise.slots);
+                shapes.insert(format!("string:{}", t.render()));
+            }
+        }
+        noise.json.insert(p.clone(), shapes);
+    }
+}
+
+/// A text body that varied: one template for the whole body, or why none.
+fn learn_text(samples: &[&Normalized], noise: &mut Noise) {
     let texts: Vec<&str> = samples
         .iter()
         .filter_map(|s| match &s.body {
@@ -874,7 +891,6 @@ pub fn learn(samples: &[&Normalized]) -> Noise {
             }),
         }
     }
-    noise
 }
 
 /// A rendered template with only its slots' classes (`⟦base64url⟧`): what
