@@ -216,7 +216,10 @@ pub fn record(src: Source, redactor: &crate::redact::Redactor) -> GoldenFile {
                     (
                         k.clone(),
                         vs.iter()
-                            .map(|v| redactor.header(k, v, crate::redact::Shown::Mask))
+                            .map(|v| match crate::noise::stored_date(k, v) {
+                                Some(marker) => marker,
+                                None => redactor.header(k, v, crate::redact::Shown::Mask),
+                            })
                             .collect(),
                     )
                 })

@@ -940,18 +940,39 @@ fn json_at<'a>(n: &'a Normalized, ptr: &str) -> Option<&'a serde_json::Value> {
 
 /// Seconds between an HTTP-date header and the answer's own `Date`.
 fn date_offset(n: &Normalized, name: &str) -> Option<i64> {
-    let parse = |v: &str| {
-        jiff::fmt::rfc2822::DateTimeParser::new()
-            .parse_timestamp(v.trim())
-            .ok()
-    };
-    let v = parse(n.headers.get(name)?.first()?)?;
-    let d = parse(n.aside.get("date")?.first()?)?;
+    let v = parse_http_date(n.headers.get(name)?.first()?)?;
+    let d = parse_http_date(n.aside.get("date")?.first()?)?;
     Some(v.as_second() - d.as_second())
 }
 
 /// Headers whose date is relative to the answer's `Date`.
 const DATE_RELATIVE: &[&str] = &["expires"];
+
+/// How a golden file stores a date that is relative to the answer's own
+/// `Date`: an absolute `Expires` recorded one second earlier or later is
+/// the same behaviour, so only that it is an HTTP date is kept.
+pub const HTTP_DATE: &str = "⟦http-date⟧";
+
+fn parse_http_date(v: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(v.trim())
+        .ok()
+}
+
+/// The stored form of header `name`'s value in a golden file, when it is a
+/// date relative to the answer's `Date` ([`HTTP_DATE`]); `None` otherwise.
+pub fn stored_date(name: &str, value: &str) -> Option<String> {
+    (DATE_RELATIVE.contains(&name) && parse_http_date(value).is_some())
+        .then(|| HTTP_DATE.to_string())
+}
+
+/// Is header `name` of this (golden) answer stored as [`HTTP_DATE`]?
+fn recorded_date(n: &Normalized, name: &str) -> bool {
+    n.headers
+        .get(name)
+        .and_then(|v| v.first())
+        .is_some_and(|v| v == HTTP_DATE)
+}
 
 /// Add `n` to the notes of the slots of `at` (in order).
 fn count(noise: &mut Noise, at: &str, absorbed: &[usize]) {
@@ -1004,6 +1025,18 @@ pub fn filter(
     for mut d in differences {
         let field = d.field.clone().unwrap_or_default();
         let explained = match d.kind {
+            Kind::Header
+                if DATE_RELATIVE.contains(&field.as_str())
+                    && recorded_date(baseline, &field)
+                    && candidate
+                        .headers
+                        .get(&field)
+                        .and_then(|v| v.first())
+                        .and_then(|v| parse_http_date(v))
+                        .is_some() =>
+            {
+                true
+            }
             Kind::Header if DATE_RELATIVE.contains(&field.as_str()) => {
                 match (
                     date_offset(baseline, &field),

@@ -728,13 +728,25 @@ pub fn load_suites_beside(
             files.push(p.clone());
         }
     }
-    let (skipped, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+    // The active config is skipped by path; any other project config is
+    // recognised only when a file does not read as a suite, so a suite is
+    // parsed once.
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let active = config.and_then(canon);
+    let (mut skipped, files): (Vec<PathBuf>, Vec<PathBuf>) = files
         .into_iter()
-        .partition(|f| is_project_config(f, config));
+        .partition(|f| active.is_some() && canon(f) == active);
     let mut suites: Vec<Suite> = Vec::new();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for f in files {
-        let s = Suite::load(&f)?;
+        let s = match Suite::load(&f) {
+            Ok(s) => s,
+            Err(_) if is_project_config(&f, None) => {
+                skipped.push(f);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if let Some(other) = names.get(&s.name) {
             return Err(InputError::invalid(
                 Location::file(&f),
@@ -750,6 +762,7 @@ pub fn load_suites_beside(
         suites.push(s);
     }
     suites.sort_by(|a, b| a.name.cmp(&b.name));
+    skipped.sort();
     Ok((suites, skipped))
 }
 
