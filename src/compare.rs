@@ -808,4 +808,17 @@ mod tests {
         assert_eq!(d[0].kind, Kind::Status);
         assert_eq!(d[0].message, "status 200 on fastly, 503 on cloudflare");
     }
+
+    #[test]
+    fn a_huge_text_diff_is_cut_to_its_budget_and_says_so() {
+        let old: String = (0..5_000).map(|i| format!("old line {i}\n")).collect();
+        let new: String = (0..5_000)
+            .map(|i| format!("new line {}\n", i * 7))
+            .collect();
+        let (hunks, note) = text_hunks(&old, &new);
+        let lines: usize = hunks.iter().map(|h| h.lines.len()).sum();
+        assert_eq!(lines, MAX_DIFF_LINES);
+        let note = note.expect("the rest is counted");
+        assert!(note.ends_with("more diff lines"), "{note}");
+    }
 }

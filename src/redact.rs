@@ -333,4 +333,13 @@ mod tests {
             assert_eq!(shown, format!("x{MASK}y"), "{text}");
         }
     }
+
+    #[test]
+    fn url_userinfo_is_always_masked() {
+        let r = Redactor::new(vec!["hunter22".into()]);
+        let u = reqwest::Url::parse("https://admin:hunter22@www.example.test/p?x=1").unwrap();
+        assert_eq!(r.url(&u), "https://[REDACTED]@www.example.test/p?x=1");
+        let plain = reqwest::Url::parse("https://www.example.test/hunter22").unwrap();
+        assert_eq!(r.url(&plain), "https://www.example.test/[REDACTED]");
+    }
 }
