@@ -12,8 +12,30 @@
 
 use std::path::Path;
 
-use crate::suite::{CaseFile, SpannedList, SuiteFile};
-use crate::yaml::{self, byte_range};
+use serde::Deserialize;
+
+use crate::yaml::{self, byte_range, Spanned};
+
+/// A list written in a suite, with where it and each item were written.
+type SpannedList = Spanned<Vec<Spanned<String>>>;
+
+/// The parts of a suite the editor needs, with their spans (other keys are
+/// read past; the result is checked as a whole suite afterwards). Kept
+/// apart from the suite loader's types, so loading pays for no span it does
+/// not use.
+#[derive(Debug, Deserialize)]
+struct SuiteFile {
+    cases: Vec<Spanned<CaseFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CaseFile {
+    name: Spanned<String>,
+    #[serde(default)]
+    ignore_headers: Option<SpannedList>,
+    #[serde(default)]
+    ignore_json: Option<SpannedList>,
+}
 
 /// One insertion into the text.
 struct Insert {

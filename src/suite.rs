@@ -41,10 +41,6 @@ struct DefaultsFile {
     timeout_ms: Option<u64>,
 }
 
-/// A list written in a suite, with where it and each item were written
-/// (`calibrate` edits such lists in place by these spans).
-pub(crate) type SpannedList = Spanned<Vec<Spanned<String>>>;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CaseFile {
@@ -57,9 +53,9 @@ pub(crate) struct CaseFile {
     #[serde(default)]
     body: Option<Spanned<String>>,
     #[serde(default)]
-    pub(crate) ignore_headers: Option<SpannedList>,
+    ignore_headers: Vec<String>,
     #[serde(default)]
-    pub(crate) ignore_json: Option<SpannedList>,
+    ignore_json: Vec<String>,
     #[serde(default)]
     timeout_ms: Option<u64>,
     /// Marks the trial as ignored in the libtest runner (`--ignored` runs it).
@@ -426,12 +422,21 @@ fn case(
         None => None,
     };
     let mut ignore_headers = defaults.ignore_headers.clone();
-    if let Some(list) = &c.ignore_headers {
-        ignore_headers.extend(list.value.iter().map(|h| h.value.to_ascii_lowercase()));
-    }
+    ignore_headers.extend(c.ignore_headers.iter().map(|h| h.to_ascii_lowercase()));
     let mut ignore_json = defaults.ignore_json.clone();
-    if let Some(list) = &c.ignore_json {
-        ignore_json.extend(pointers(r, &list.value, &ckey("ignore_json"))?);
+    for p in &c.ignore_json {
+        check_pointer(p).map_err(|m| {
+            InputError::invalid(
+                Location {
+                    file: r.path.to_path_buf(),
+                    line,
+                    column: None,
+                },
+                ckey("ignore_json"),
+                m,
+            )
+        })?;
+        ignore_json.push(p.clone());
     }
     let expect = match c.expect {
         None => None,
