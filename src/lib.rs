@@ -70,9 +70,10 @@ pub fn prepare(
             ),
         ));
     }
-    let mut plan = plan::plan(&env, &suites);
+    let digest = digest_inputs(&config.path, &env.name, &suites);
+    let mut plan = plan::plan(&env, suites);
     plan.skipped = skipped;
-    plan.config_digest = digest_inputs(&config.path, &env.name, &suites);
+    plan.config_digest = digest;
     Ok((env, plan))
 }
 

@@ -54,25 +54,29 @@ pub struct Plan {
     pub skipped: Vec<std::path::PathBuf>,
 }
 
-pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
+/// Takes the suites: each case moves into its planned case (no copy of a
+/// 100,000-case suite is kept).
+pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
     let providers: Vec<String> = env.providers.iter().map(|p| p.name.clone()).collect();
     let mut cases = Vec::new();
     let mut hosts = BTreeSet::new();
     let mut secrets = Vec::new();
-    for suite in suites {
+    for mut suite in suites {
         hosts.insert((suite.host.clone(), suite.port));
         for s in &suite.secrets {
             if !secrets.contains(s) {
                 secrets.push(s.clone());
             }
         }
-        for case in &suite.cases {
+        let suite_cases = std::mem::take(&mut suite.cases);
+        cases.reserve(suite_cases.len());
+        for case in suite_cases {
             cases.push(PlannedCase {
                 id: format!("{}::{}", suite.name, case.name),
                 suite: suite.name.clone(),
                 host: suite.host.clone(),
                 port: suite.port,
-                request: request_for(suite, case),
+                request: request_for(&suite, &case),
                 providers: providers.clone(),
                 secret_headers: case
                     .headers
@@ -80,7 +84,7 @@ pub fn plan(env: &Environment, suites: &[Suite]) -> Plan {
                     .filter(|h| h.secret)
                     .map(|h| h.name.to_ascii_lowercase())
                     .collect(),
-                case: case.clone(),
+                case,
             });
         }
     }
@@ -140,7 +144,7 @@ mod tests {
             &|_| None,
         )
         .unwrap();
-        let p = plan(env, &[suite]);
+        let p = plan(env, vec![suite]);
         let summary: Vec<(String, String, Vec<String>)> = p
             .cases
             .iter()
@@ -185,6 +189,6 @@ pub(crate) mod testing {
             &|_| None,
         )
         .unwrap();
-        plan(env, &[suite]).cases.remove(0)
+        plan(env, vec![suite]).cases.remove(0)
     }
 }
