@@ -52,23 +52,7 @@ fn require_testbed() {
 }
 
 fn edgeparity(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgeparity"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("PARITY_CONFIG")
-        .env_remove("PARITY_ENV")
-        .env_remove("PARITY_BASELINE")
-        .env("CI", "true")
-        .output()
-        .expect("run edgeparity");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    common::run_ci(args, cwd)
 }
 
 fn project() -> Project {

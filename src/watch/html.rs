@@ -294,10 +294,7 @@ pub fn render(file: &WatchFile) -> String {
             .as_deref()
             .map(|e| format!(" · environment <b>{}</b>", esc(e)))
             .unwrap_or_default(),
-        match file.mode {
-            super::Mode::Active => "active",
-            super::Mode::Passive => "passive",
-        },
+        file.mode.as_str(),
         esc(&file.started_at),
         esc(&file.updated_at),
         file.rounds.len(),

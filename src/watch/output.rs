@@ -28,6 +28,15 @@ pub enum Mode {
     Passive,
 }
 
+impl Mode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Mode::Active => "active",
+            Mode::Passive => "passive",
+        }
+    }
+}
+
 /// One provider's figures for one round alone (not the sliding window).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderRound {
@@ -277,10 +286,7 @@ pub fn summary_md(file: &WatchFile) -> String {
             .as_deref()
             .map(|e| format!(" in `{}`", md(e)))
             .unwrap_or_default(),
-        match file.mode {
-            Mode::Active => "active",
-            Mode::Passive => "passive",
-        },
+        file.mode.as_str(),
         file.rounds.len(),
         if file.finished { "" } else { " (running)" },
         file.exit_code

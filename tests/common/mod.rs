@@ -129,6 +129,28 @@ impl Project {
     }
 }
 
+/// Run the real `edgeparity` binary as CI would (`CI=true`, no `PARITY_*`
+/// from the caller's environment): its exit code and stdout+stderr.
+pub fn run_ci(args: &[&str], cwd: &Path) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgeparity"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("PARITY_CONFIG")
+        .env_remove("PARITY_ENV")
+        .env_remove("PARITY_BASELINE")
+        .env("CI", "true")
+        .output()
+        .expect("run edgeparity");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Run the real `edgeparity` binary.
 pub fn edgeparity(args: &[&str], cwd: &Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_edgeparity"))
