@@ -6,14 +6,43 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 /// Write `contents` to `path` atomically, creating the folder.
+///
+/// The file gets the mode a plain write would give it: an existing file
+/// keeps its own, a new one gets 0666 less the umask (0644 usually), so
+/// reports and golden files are readable by the group and others as usual.
+/// (A temporary file alone would be 0600.)
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = temp_file_in(dir, path)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(unix)]
+fn temp_file_in(dir: &Path, target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut builder = tempfile::Builder::new();
+    match std::fs::metadata(target) {
+        // The existing file's mode, as it is (the umask does not apply to a
+        // later chmod, so set it after creating).
+        Ok(meta) if meta.is_file() => {
+            let tmp = builder.tempfile_in(dir)?;
+            tmp.as_file().set_permissions(meta.permissions())?;
+            Ok(tmp)
+        }
+        // A new file: created with 0666, which open(2) reduces by the umask.
+        _ => builder
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(dir),
+    }
+}
+
+#[cfg(not(unix))]
+fn temp_file_in(dir: &Path, _target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::NamedTempFile::new_in(dir)
 }
 
 /// Read a whole regular file of at most `limit` bytes. The error is a
@@ -57,6 +86,28 @@ pub fn os_error(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// New files get 0666 less the umask, replaced files keep their mode.
+    /// The umask is the process's own: read it back from a plain file.
+    #[cfg(unix)]
+    #[test]
+    fn written_files_have_the_modes_of_plain_writes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let fresh = dir.path().join("sub/report.json");
+        write_atomic(&fresh, b"{}").unwrap();
+        assert_eq!(mode(&fresh), mode(&plain));
+        assert_ne!(mode(&fresh), 0o600, "umask 077 is not expected here");
+        let kept = dir.path().join("suite.yaml");
+        std::fs::write(&kept, b"a").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&kept, b"b").unwrap();
+        assert_eq!(mode(&kept), 0o640);
+        assert_eq!(std::fs::read(&kept).unwrap(), b"b");
+    }
 
     #[test]
     fn only_regular_files_of_bounded_size_are_read() {

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use edgeparity::exit;
 
@@ -17,6 +17,8 @@ mod cli;
     about = "Prove two CDNs behave the same before traffic moves"
 )]
 struct Cli {
+    #[command(flatten)]
+    output: cli::output::OutputArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +47,10 @@ enum Command {
     Import(cli::import::ImportArgs),
     /// The remediation catalogue: list every hint (id, title, what it matches), or show one in full.
     Hints(cli::hints::HintsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(cli::docs::CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per subcommand into a folder.
+    Man(cli::docs::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    cli::output::init(cli.output);
     let result = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::List(args) => cli::run::list(args),
@@ -67,12 +74,72 @@ fn main() -> ExitCode {
         Command::Import(args) => cli::import::run(args),
         Command::Watch(args) => cli::watch::run(args),
         Command::Hints(args) => cli::hints::run(args),
+        Command::Completions(args) => cli::docs::completions(args, &mut Cli::command()),
+        Command::Man(args) => cli::docs::man(args, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
+        Err(e) if cli::output::is_broken_pipe(&e) => ExitCode::from(exit::PARITY as u8),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            cli::output::eprint(&cli::output::styled(&format!("error: {e:#}\n")));
             ExitCode::from(exit::for_error(e.as_ref()) as u8)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every subcommand says what it does and every flag or argument what it
+    /// is for, in `--help`, the man page and the completions alike.
+    #[test]
+    fn every_subcommand_and_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} <{id}>"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "edgeparity", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    /// `gate` judges a finished report: `--gate` (apply the gate after a
+    /// run) belongs to `run` only.
+    #[test]
+    fn gate_lists_only_its_own_flags() {
+        let cmd = Cli::command();
+        let flags = |name: &str| -> Vec<String> {
+            cmd.find_subcommand(name)
+                .expect("subcommand")
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_string))
+                .collect()
+        };
+        let gate = flags("gate");
+        assert!(!gate.contains(&"gate".to_string()), "{gate:?}");
+        for f in ["report", "allowlist", "fail-on", "max-error-rate", "format"] {
+            assert!(gate.contains(&f.to_string()), "gate lacks --{f}: {gate:?}");
+        }
+        assert!(flags("run").contains(&"gate".to_string()));
     }
 }

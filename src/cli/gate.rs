@@ -11,11 +11,11 @@ use edgeparity::gate::{self, Policy};
 use edgeparity::model::Report;
 use edgeparity::report;
 
+use super::output::{self, FormatArg};
+
+/// The gate's policy, shared by `gate` and `run --gate`.
 #[derive(clap::Args)]
 pub struct GateFlags {
-    /// Apply the gate after the run (exit 0 pass, 1 blocked, 2 bad input).
-    #[arg(long)]
-    pub gate: bool,
     /// Accepted differences (case glob, kind, field, provider, reason, owner, expires).
     #[arg(long, value_name = "FILE")]
     pub allowlist: Option<PathBuf>,
@@ -34,6 +34,8 @@ pub struct GateArgs {
     pub report: PathBuf,
     #[command(flatten)]
     pub flags: GateFlags,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 pub fn run(args: GateArgs) -> anyhow::Result<i32> {
@@ -42,22 +44,44 @@ pub fn run(args: GateArgs) -> anyhow::Result<i32> {
     let policy = Policy::new(&args.flags.fail_on, args.flags.max_error_rate)?;
     let allow = load_allowlist(&args.flags)?;
     let report = report::read(&args.report)?;
-    println!(
-        "gate: {} ({} vs baseline {}, {} cases)",
-        args.report.display(),
-        report.environment,
-        report.baseline,
-        report.cases.len()
-    );
-    Ok(judge(&report, &allow, &policy))
+    let outcome = evaluate(&report, &allow, &policy);
+    if args.format.json() {
+        let mut doc = document(&outcome, &allow);
+        doc["report"] = args.report.display().to_string().into();
+        doc["environment"] = report.environment.clone().into();
+        doc["baseline"] = report.baseline.clone().into();
+        output::print_json(&doc)?;
+    } else if !output::quiet() {
+        println!(
+            "gate: {} ({} vs baseline {}, {} cases)",
+            args.report.display(),
+            report.environment,
+            report.baseline,
+            report.cases.len()
+        );
+        output::print(&output::styled(&gate::render(&outcome, &allow)))?;
+    }
+    Ok(outcome.exit_code())
 }
 
-/// `run --gate`: the gate on the report just written.
-pub fn apply(report: &Report, flags: &GateFlags) -> anyhow::Result<i32> {
+/// `run --gate`: the gate on the report just written. Printed as text
+/// (unless quiet), or returned as a JSON value for `run --format json`.
+pub fn apply(
+    report: &Report,
+    flags: &GateFlags,
+    json: bool,
+) -> anyhow::Result<(i32, Option<serde_json::Value>)> {
     let policy = Policy::new(&flags.fail_on, flags.max_error_rate)?;
     let allow = load_allowlist(flags)?;
-    println!();
-    Ok(judge(report, &allow, &policy))
+    let outcome = evaluate(report, &allow, &policy);
+    if json {
+        return Ok((outcome.exit_code(), Some(document(&outcome, &allow))));
+    }
+    if !output::quiet() {
+        println!();
+        output::print(&output::styled(&gate::render(&outcome, &allow)))?;
+    }
+    Ok((outcome.exit_code(), None))
 }
 
 fn load_allowlist(flags: &GateFlags) -> anyhow::Result<Allowlist> {
@@ -67,9 +91,49 @@ fn load_allowlist(flags: &GateFlags) -> anyhow::Result<Allowlist> {
     }
 }
 
-fn judge(report: &Report, allow: &Allowlist, policy: &Policy) -> i32 {
+fn evaluate(report: &Report, allow: &Allowlist, policy: &Policy) -> gate::Outcome {
     let today = jiff::Zoned::now().date();
-    let outcome = gate::evaluate(report, allow, policy, today);
-    print!("{}", gate::render(&outcome, allow));
-    outcome.exit_code()
+    gate::evaluate(report, allow, policy, today)
+}
+
+/// The gate's judgement as one JSON document (`--format json`): the same
+/// facts as the text, each list in the order the text prints it.
+fn document(outcome: &gate::Outcome, allow: &Allowlist) -> serde_json::Value {
+    use serde_json::json;
+    let entry = |i: usize| {
+        allow.entries.get(i).map(|e| {
+            json!({
+                "case": e.case, "kind": e.kind, "field": e.field, "provider": e.provider,
+                "reason": e.reason, "owner": e.owner, "expires": e.expires.to_string(),
+                "at": e.at.to_string(),
+            })
+        })
+    };
+    let finding = |f: &gate::Finding| {
+        let d = &f.difference;
+        json!({
+            "case": f.case, "provider": d.provider, "kind": d.kind, "field": d.field,
+            "severity": d.severity, "message": d.message, "hint": d.hint,
+        })
+    };
+    let p = &outcome.policy;
+    json!({
+        "command": "gate",
+        "passed": outcome.passed(),
+        "exit_code": outcome.exit_code(),
+        "policy": {"fail_on": p.fail_on, "max_error_rate": p.max_error_rate},
+        "total": outcome.total,
+        "blocking": outcome.blocking.iter().map(finding).collect::<Vec<_>>(),
+        "expired": outcome.expired.iter().filter_map(|i| entry(*i)).collect::<Vec<_>>(),
+        "allowed": outcome.used.iter().filter_map(|u| entry(u.entry).map(|e| json!({
+            "entry": e,
+            "covered": u.covered.iter().map(finding).collect::<Vec<_>>(),
+        }))).collect::<Vec<_>>(),
+        "stale": outcome.stale.iter().filter_map(|i| entry(*i)).collect::<Vec<_>>(),
+        "below_threshold": outcome.below,
+        "unverified": outcome.unverified.iter().map(|u| json!({
+            "case": u.case, "verdict": u.verdict, "error": u.error,
+        })).collect::<Vec<_>>(),
+        "unverified_rate": outcome.unverified_rate,
+    })
 }

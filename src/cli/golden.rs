@@ -45,14 +45,16 @@ pub struct RecordArgs {
 pub enum GoldenCommand {
     /// Show each pending .new file as a diff, one by one: accept, reject or skip.
     Review(GoldenDirArg),
-    /// Accept pending files (all, or those whose SUITE::CASE matches PATTERN).
+    /// Accept pending files: each CASE.yaml.new replaces its CASE.yaml (all, or those whose SUITE::CASE matches PATTERN).
     Accept {
+        /// Glob over SUITE::CASE, e.g. 'www::*' (default: every pending file).
         pattern: Option<String>,
         #[command(flatten)]
         dir: GoldenDirArg,
     },
     /// Reject (delete) pending files (all, or those matching PATTERN).
     Reject {
+        /// Glob over SUITE::CASE, e.g. 'www::*' (default: every pending file).
         pattern: Option<String>,
         #[command(flatten)]
         dir: GoldenDirArg,

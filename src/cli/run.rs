@@ -9,6 +9,8 @@ use edgeparity::model::Verdict;
 use edgeparity::run::{build_report, run_all, RunContext};
 use edgeparity::{exit, report};
 
+use super::output::{self, FormatArg};
+
 #[derive(clap::Args)]
 pub struct CommonArgs {
     /// Project config.
@@ -20,15 +22,12 @@ pub struct CommonArgs {
     /// Suite files or folders of suites.
     #[arg(default_value = "suites")]
     pub paths: Vec<PathBuf>,
-    /// Say which files of the suite folders were skipped as project configs.
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
 }
 
 impl CommonArgs {
     /// With `-v`: each skipped project config, once.
     pub fn say_skipped(&self, plan: &edgeparity::plan::Plan) {
-        if self.verbose {
+        if output::verbose() > 0 {
             for f in &plan.skipped {
                 eprintln!("skipped {}: a project config, not a suite", f.display());
             }
@@ -52,9 +51,12 @@ pub struct RunArgs {
     /// Last run's report.json: summary.md says what is new or fixed since.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
-    /// After the run, apply the pre-cutover gate to its report.
+    /// After the run, apply the pre-cutover gate to its report (exit 0 pass,
+    /// 1 blocked, 2 bad input); implied by --allowlist.
+    #[arg(long)]
+    pub gate: bool,
     #[command(flatten)]
-    pub gate: super::gate::GateFlags,
+    pub gate_flags: super::gate::GateFlags,
     /// Compare against the live baseline provider, or against golden files.
     #[arg(long, env = "PARITY_BASELINE", default_value = "live", value_parser = ["live", "golden"])]
     pub baseline: String,
@@ -66,12 +68,29 @@ pub struct RunArgs {
     /// Re-runs of a differing case, each on new cache keys; 0 turns it off.
     #[arg(long, default_value_t = 2)]
     pub confirm: u32,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 #[derive(clap::Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+/// One planned case in `list --format json`.
+#[derive(serde::Serialize)]
+struct ListedCase<'a> {
+    id: &'a str,
+    suite: &'a str,
+    name: &'a str,
+    method: &'a str,
+    /// With secrets masked.
+    url: String,
+    providers: &'a [String],
+    ignored: bool,
 }
 
 pub fn list(args: ListArgs) -> anyhow::Result<i32> {
@@ -79,6 +98,29 @@ pub fn list(args: ListArgs) -> anyhow::Result<i32> {
     let (_, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
     c.say_skipped(&plan);
     let redactor = edgeparity::redact::Redactor::new(plan.secrets.clone());
+    if args.format.json() {
+        let cases: Vec<ListedCase> = plan
+            .cases
+            .iter()
+            .map(|c| ListedCase {
+                id: &c.id,
+                suite: &c.suite,
+                name: &c.case.name,
+                method: c.request.method.as_str(),
+                url: redactor.url(&c.request.url),
+                providers: &c.providers,
+                ignored: c.case.ignore,
+            })
+            .collect();
+        output::print_json(&serde_json::json!({
+            "command": "list",
+            "environment": plan.environment,
+            "baseline": plan.baseline,
+            "count": cases.len(),
+            "cases": cases,
+        }))?;
+        return Ok(exit::PARITY);
+    }
     use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -160,20 +202,28 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         ctx.options.golden = Some(args.golden.golden_dir.clone());
     }
     for w in &ctx.warnings {
-        eprintln!("WARNING: {w}");
+        output::eprint(&output::styled(&format!("WARNING: {w}\n")));
     }
     let cases = ctx.plan.cases.clone();
-    let mut progress = edgeparity::progress::Progress::new(cases.len(), settings.ci);
+    // Progress is on stderr; -q turns it off.
+    let mut progress =
+        (!output::quiet()).then(|| edgeparity::progress::Progress::new(cases.len(), settings.ci));
     let results = runtime.block_on(run_all(&ctx, &cases, args.jobs as usize, |r| {
-        progress.case_done(r)
+        if let Some(p) = progress.as_mut() {
+            p.case_done(r)
+        }
     }));
-    progress.finish();
+    if let Some(p) = progress {
+        p.finish();
+    }
     let explicit = settings.update == edgeparity::settings::Update::New;
+    let mut pending = 0;
     if settings.writes_pending(golden_mode) {
-        let pending = write_pending(&runtime, &ctx, &results, explicit)?;
+        pending = write_pending(&runtime, &ctx, &results, explicit)?;
         if pending > 0 {
-            println!(
-                "{pending} pending golden file(s) written: review with `edgeparity golden review`"
+            note(
+                &args.format,
+                &format!("{pending} pending golden file(s) written: review with `edgeparity golden review`"),
             );
         }
     }
@@ -183,13 +233,87 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             dir: args.report_dir.display().to_string(),
             message: edgeparity::fsio::os_error(&e),
         })?;
-    print!("{}", edgeparity::render::text::render_text(&report));
-    for p in written {
-        println!("report: {}", p.display());
+    finish(&args, &report, &written, pending)
+}
+
+/// A line for the user: on stdout in human form, on stderr beside a JSON
+/// document, nowhere with -q.
+fn note(format: &FormatArg, line: &str) {
+    if output::quiet() {
+        return;
     }
-    let code = exit::for_summary(&report.summary);
-    if args.gate.gate || args.gate.allowlist.is_some() {
-        return super::gate::apply(&report, &args.gate);
+    if format.json() {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
+/// Print the run's outcome (text, or one JSON document), apply the gate when
+/// asked, and pick the exit code.
+fn finish(
+    args: &RunArgs,
+    report: &edgeparity::model::Report,
+    written: &[PathBuf],
+    pending: usize,
+) -> anyhow::Result<i32> {
+    let json = args.format.json();
+    if !json && !output::quiet() {
+        output::print(&output::styled(&edgeparity::render::text::render_text(
+            report,
+        )))?;
+        for p in written {
+            println!("report: {}", p.display());
+        }
+    }
+    let mut code = exit::for_summary(&report.summary);
+    let mut gate = None;
+    if args.gate || args.gate_flags.allowlist.is_some() {
+        (code, gate) = super::gate::apply(report, &args.gate_flags, json)?;
+    }
+    if json {
+        output::print_json(&run_document(report, written, pending, code, gate))?;
     }
     Ok(code)
+}
+
+/// `run --format json`: the outcome in one document. The cases carry their
+/// verdict and differences in short; `report.json` (named in `reports`)
+/// has everything.
+fn run_document(
+    report: &edgeparity::model::Report,
+    written: &[PathBuf],
+    pending: usize,
+    exit_code: i32,
+    gate: Option<serde_json::Value>,
+) -> serde_json::Value {
+    use serde_json::json;
+    let cases: Vec<serde_json::Value> = report
+        .cases
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "verdict": c.verdict,
+                "error": c.error,
+                "differences": c.differences.iter().map(|d| json!({
+                    "provider": d.provider, "kind": d.kind, "field": d.field,
+                    "severity": d.severity, "message": d.message,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "command": "run",
+        "exit_code": exit_code,
+        "environment": report.environment,
+        "baseline": report.baseline,
+        "duration_ms": report.duration_ms,
+        "summary": report.summary,
+        "warnings": report.warnings,
+        "reports": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "pending_golden": pending,
+        "cases": cases,
+        "gate": gate,
+    })
 }
