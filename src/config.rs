@@ -10,50 +10,86 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::model::{Kind, Severity};
 use crate::yaml::{self, hint, InputError, Location, Spanned};
 
-#[derive(Debug, Deserialize)]
+/// The raw file. `JsonSchema` makes `schema/config.schema.json` from these
+/// types (`json_schema`): the schema is what serde reads, doc comments
+/// included, so it cannot drift from the parser.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "edgeparity project config (parity.yaml)",
+    description = "Environments, their providers and how each is reached. Unknown keys are errors."
+)]
 struct ConfigFile {
+    /// The environment used when none is given (--env, PARITY_ENV).
+    #[schemars(with = "Option<String>")]
     default_env: Option<Spanned<String>>,
+    /// Environments by name (testbed, staging, ...).
+    #[schemars(with = "BTreeMap<String, EnvFile>")]
     environments: BTreeMap<String, Spanned<EnvFile>>,
     /// Overrides of the default severity table, first match wins.
     #[serde(default)]
+    #[schemars(with = "Vec<SeverityFile>")]
     severities: Vec<Spanned<SeverityFile>>,
     /// The team's own remediation hints, in the catalogue's format
     /// (`data/catalogue.yaml`): they win ties with built-in entries and
     /// replace a built-in entry of the same id.
     #[serde(default)]
+    #[schemars(with = "Vec<crate::hints::Entry>")]
     hints: Vec<Spanned<crate::hints::Entry>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One override of the severity table: differences of this kind (and
+/// field, a glob) get this severity.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SeverityOverride")]
 struct SeverityFile {
+    /// What the difference is about.
+    #[schemars(schema_with = "crate::schema::kind_word")]
     kind: Spanned<String>,
+    /// Header name, JSON Pointer or cache position (a glob: `x-*`); any when absent.
     #[serde(default)]
     field: Option<String>,
+    /// The severity to give.
+    #[schemars(schema_with = "crate::schema::severity_word")]
     severity: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An environment: which providers to compare and how to reach them.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Environment")]
 struct EnvFile {
+    /// The reference provider; every other provider is compared against it.
+    #[schemars(with = "String")]
     baseline: Spanned<String>,
+    /// Providers by name (fastly, cloudflare, akamai, cloudfront or any
+    /// name with a `kind:`).
+    #[schemars(with = "BTreeMap<String, ProviderFile>")]
     providers: BTreeMap<String, Spanned<ProviderFile>>,
+    /// Extra trusted root certificates (PEM), relative to this file.
     #[serde(default)]
+    #[schemars(with = "Option<PathBuf>")]
     ca_file: Option<Spanned<PathBuf>>,
+    /// Do not verify certificates (said loudly in the summary and report).
     #[serde(default)]
     insecure: bool,
+    /// HTTP version to speak: h1, h2 or auto (ALPN).
     #[serde(default)]
     http: HttpMode,
+    /// Whole-request timeout in milliseconds.
     #[serde(default)]
     timeout_ms: Option<u64>,
+    /// Connection timeout in milliseconds.
     #[serde(default)]
     connect_timeout_ms: Option<u64>,
+    /// Bodies above this many bytes are compared by length and sha256.
     #[serde(default)]
     body_cap_bytes: Option<u64>,
     /// Two providers may share an edge address (deliberately comparing an
@@ -62,45 +98,68 @@ struct EnvFile {
     allow_shared_addresses: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// A provider: pinned `addrs` or a `resolve` name (one of the two).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Provider")]
 struct ProviderFile {
+    /// Pin every request to these addresses (IPv4 or IPv6).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     addrs: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Look this name up to find the addresses (CNAMEs followed); `{host}`
+    /// is the suite's host.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     resolve: Option<Spanned<String>>,
+    /// Ask this DNS server (`IP:PORT`) instead of the system's resolver.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     nameserver: Option<Spanned<String>>,
     /// Which built-in provider profile applies; defaults to the provider's name.
     #[serde(default)]
     kind: Option<String>,
+    /// Override the built-in fingerprint (`{header, matches}`), or `false`
+    /// to turn the check off (a loud warning).
     #[serde(default)]
+    #[schemars(with = "Option<FingerprintFile>")]
     fingerprint: Option<Spanned<FingerprintFile>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `false` (checking off), `true` (the built-in one) or a rule.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Fingerprint")]
 enum FingerprintFile {
     Off(bool),
     Rule(FingerprintRuleFile),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Every answer must carry this header (matching the pattern, when given).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "FingerprintRule")]
 struct FingerprintRuleFile {
+    /// Header name.
     header: String,
+    /// Regular expression the value must match.
     #[serde(default)]
     matches: Option<String>,
 }
 
 /// Which HTTP version to speak to every provider of an environment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpMode {
     #[default]
     Auto,
     H1,
     H2,
+}
+
+/// The JSON Schema of `parity.yaml` (`schema/config.schema.json`).
+pub fn json_schema() -> serde_json::Value {
+    crate::schema::finish(schemars::schema_for!(ConfigFile))
 }
 
 /// How a provider's edge addresses are found.

@@ -141,8 +141,9 @@ impl<'a> Finding<'a> {
 }
 
 /// One catalogue entry: a documented behaviour and its fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Hint")]
 pub struct Entry {
     /// Stable kebab-case id; reports and allowlists may name it.
     pub id: String,
@@ -185,7 +186,7 @@ fn squash(s: &str) -> String {
 }
 
 /// A status code or an inclusive range written `"lo-hi"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum StatusSpec {
     Code(u16),
@@ -193,7 +194,7 @@ pub enum StatusSpec {
 }
 
 /// Relations between the two values that patterns cannot express.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Relation {
     /// The baseline is a strong ETag `"x"` and the candidate is `W/"x"`.
@@ -210,8 +211,9 @@ pub enum Relation {
 /// (anchor them yourself), case-sensitive unless they say `(?i)`. Header
 /// names are case-insensitive; a header condition holds when any of that
 /// header's values matches.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HintRule")]
 pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,

@@ -32,6 +32,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod settings;
 pub mod severity;
 pub mod shard;

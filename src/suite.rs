@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use crate::config::{
@@ -19,43 +20,77 @@ use crate::model::{Expectation, ExpectedDifference, Kind, Verdict};
 use crate::yaml::{self, hint, Spanned};
 pub use crate::yaml::{InputError, Location};
 
-#[derive(Debug, Deserialize)]
+/// The raw file. `JsonSchema` makes `schema/suite.schema.json` from these
+/// types (`json_schema`): the schema is what serde reads, doc comments
+/// included, so it cannot drift from the parser.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "edgeparity suite (suites/NAME.yaml)",
+    description = "Which requests to send to every provider and what to compare. `${NAME}` fills a value from the environment (a secret); unknown keys are errors."
+)]
 pub(crate) struct SuiteFile {
+    /// Scheme, host and optional port: the host is the Host header and the
+    /// TLS SNI on every provider.
+    #[schemars(with = "String")]
     base_url: Spanned<String>,
+    /// What every case of the suite starts from.
     #[serde(default)]
     defaults: DefaultsFile,
+    /// The cases, each a request (or a cache or Vary probe) sent to every provider.
+    #[schemars(with = "Vec<CaseFile>")]
     pub(crate) cases: Vec<Spanned<CaseFile>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Defaults")]
 struct DefaultsFile {
+    /// Request headers sent by every case (a case's own win).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     headers: BTreeMap<String, Spanned<String>>,
+    /// Response headers left out of every comparison.
     #[serde(default)]
     ignore_headers: Vec<String>,
+    /// JSON Pointers left out of every JSON body comparison.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     ignore_json: Vec<Spanned<String>>,
+    /// Per-request timeout in milliseconds.
     #[serde(default)]
     timeout_ms: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Case")]
 pub(crate) struct CaseFile {
+    /// Unique in the suite; the case's id is `SUITE::NAME`.
+    #[schemars(with = "String")]
     pub(crate) name: Spanned<String>,
+    /// Path and query, starting with `/`.
+    #[schemars(with = "String")]
     path: Spanned<String>,
+    /// HTTP method (default GET).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     method: Option<Spanned<String>>,
+    /// Request headers (over the suite's defaults).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     headers: BTreeMap<String, Spanned<String>>,
+    /// Request body.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     body: Option<Spanned<String>>,
+    /// Response headers left out of this case's comparison.
     #[serde(default)]
     ignore_headers: Vec<String>,
+    /// JSON Pointers left out of this case's JSON body comparison.
     #[serde(default)]
     ignore_json: Vec<String>,
+    /// Per-request timeout in milliseconds.
     #[serde(default)]
     timeout_ms: Option<u64>,
     /// Marks the trial as ignored in the libtest runner (`--ignored` runs it).
@@ -64,37 +99,51 @@ pub(crate) struct CaseFile {
     /// The verdict this case is expected to reach (for example suites that
     /// demonstrate known differences). Default: parity.
     #[serde(default)]
+    #[schemars(with = "Option<ExpectFile>")]
     expect: Option<Spanned<ExpectFile>>,
     /// Cache probing: a sequence of requests on one fresh cache key.
     #[serde(default)]
+    #[schemars(with = "Option<CacheFile>")]
     cache: Option<Spanned<CacheFile>>,
     /// Vary probing: one request per value of a request header.
     #[serde(default)]
+    #[schemars(with = "Option<VaryFile>")]
     vary: Option<Spanned<VaryFile>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Cache")]
 struct CacheFile {
+    /// Requests on one fresh cache key (default 1).
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_SEQUENCE))]
     sequence: Option<u32>,
+    /// Pause between the requests, in milliseconds.
     #[serde(default)]
     pause_ms: Option<u64>,
+    /// The outcome each request must have, on every provider.
     #[serde(default)]
+    #[schemars(schema_with = "crate::schema::cache_outcomes")]
     expect: Option<Vec<String>>,
+    /// Where the fresh cache key goes: query (default), path or none.
     #[serde(default)]
     bust: Option<Bust>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Vary")]
 struct VaryFile {
+    /// The request header to vary (Accept-Encoding is compared by the coding chosen).
     header: String,
+    /// Its values, each asked in turn on one fresh key.
+    #[schemars(length(min = 2, max = MAX_VARY_VALUES))]
     values: Vec<String>,
 }
 
 /// Where a case's fresh cache key goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Bust {
     /// `?edgeparity=<run-id>-<n>` appended to the query (the default).
@@ -136,24 +185,46 @@ pub const MAX_CASES: usize = 200_000;
 /// Most values of one Vary probe (each costs two requests per provider).
 pub const MAX_VARY_VALUES: usize = 32;
 
-#[derive(Debug, Deserialize)]
+/// The verdict a case is expected to reach, and exactly which differences.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Expect")]
 struct ExpectFile {
+    #[schemars(schema_with = "expected_verdict")]
     verdict: String,
+    /// With `differs`: the differences that must be found, and no others.
     #[serde(default)]
     differences: Vec<ExpectDiffFile>,
+    /// Why (shown in the reports).
     #[serde(default)]
     reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ExpectedDifference")]
 struct ExpectDiffFile {
+    #[schemars(schema_with = "crate::schema::kind_word")]
     kind: String,
+    /// Header name, JSON Pointer or cache position; any when absent.
     #[serde(default)]
     field: Option<String>,
+    /// The candidate provider; any when absent.
     #[serde(default)]
     provider: Option<String>,
+}
+
+/// `expect.verdict` in the schema: the words `expectation` accepts.
+fn expected_verdict(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::schema::one_of(
+        VERDICTS,
+        "The verdict the case must reach (with `differs`, exactly the differences listed).",
+    )
+}
+
+/// The JSON Schema of a suite file (`schema/suite.schema.json`).
+pub fn json_schema() -> serde_json::Value {
+    crate::schema::finish(schemars::schema_for!(SuiteFile))
 }
 
 /// A request header: name (as written) and value, with whether the value was
