@@ -20,6 +20,7 @@ pub mod gate;
 pub mod golden;
 pub mod hints;
 pub mod import;
+pub mod init;
 pub mod judge;
 pub mod model;
 pub mod noise;

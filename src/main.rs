@@ -47,6 +47,10 @@ enum Command {
     Import(cli::import::ImportArgs),
     /// The remediation catalogue: list every hint (id, title, what it matches), or show one in full.
     Hints(cli::hints::HintsArgs),
+    /// Set up a repository to run its suites with `cargo test` and in CI: parity.yaml, an example suite, tests/parity.rs, the Cargo entries, schemas and workflows.
+    Init(cli::init::InitArgs),
+    /// Print the JSON Schema of parity.yaml (config) or of a suite (suite), for editors.
+    Schema(cli::init::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(cli::docs::CompletionsArgs),
     /// Print the man page (roff) on stdout, or write one page per subcommand into a folder.
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
         Command::Import(args) => cli::import::run(args),
         Command::Watch(args) => cli::watch::run(args),
         Command::Hints(args) => cli::hints::run(args),
+        Command::Init(args) => cli::init::run(args),
+        Command::Schema(args) => cli::init::schema(args),
         Command::Completions(args) => cli::docs::completions(args, &mut Cli::command()),
         Command::Man(args) => cli::docs::man(args, Cli::command()),
     };

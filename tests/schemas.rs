@@ -206,3 +206,17 @@ fn schema_and_loader_agree() {
         assert!(!errors(&config, &doc).is_empty(), "schema accepts {text}");
     }
 }
+
+/// `edgeparity schema config|suite` prints the committed schemas.
+#[test]
+fn the_schema_command_prints_the_committed_files() {
+    for (which, file) in [("config", Which::Config), ("suite", Which::Suite)] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgeparity"))
+            .args(["schema", which])
+            .output()
+            .expect("run edgeparity");
+        assert_eq!(out.status.code(), Some(0));
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed, file.generate());
+    }
+}

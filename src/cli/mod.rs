@@ -4,6 +4,7 @@ pub mod gate;
 pub mod golden;
 pub mod hints;
 pub mod import;
+pub mod init;
 pub mod output;
 pub mod report;
 pub mod run;
