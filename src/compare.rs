@@ -455,7 +455,7 @@ impl LineBudget {
 /// The lines of one diff operation: with word-level changes when the block
 /// is small enough, whole lines otherwise, nothing computed past the budget.
 fn op_lines<'a>(
-    diff: &'a similar::TextDiff<'a, 'a, 'a, str>,
+    diff: &'a similar::TextDiff<'a, 'a, str>,
     op: &similar::DiffOp,
     budget: &mut LineBudget,
     out: &mut Vec<DiffLine>,

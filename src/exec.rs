@@ -102,6 +102,10 @@ impl Executor {
                 certs
             }
         };
+        // reqwest is built without a crypto provider of its own: ring, which
+        // rustls is compiled with here, unless the embedding program (a
+        // team's tests/parity.rs) installed one first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut endpoints = BTreeMap::new();
         let mut resolutions = Vec::new();
         for p in &env.providers {
@@ -112,16 +116,14 @@ impl Executor {
                 .connect_timeout(Duration::from_millis(env.connect_timeout_ms))
                 .dns_resolver(Arc::new(RefuseDns))
                 .pool_max_idle_per_host(64)
-                .use_rustls_tls()
-                .tls_built_in_root_certs(true);
+                .tls_backend_rustls();
             builder = match env.http {
                 HttpMode::Auto => builder,
                 HttpMode::H1 => builder.http1_only(),
                 HttpMode::H2 => builder.http2_prior_knowledge(),
             };
-            for c in &extra_roots {
-                builder = builder.add_root_certificate(c.clone());
-            }
+            // The platform's trust store, and the config's extra roots.
+            builder = builder.tls_certs_merge(extra_roots.iter().cloned());
             if env.insecure {
                 builder = builder.danger_accept_invalid_certs(true);
             }
@@ -359,19 +361,21 @@ async fn lookup(
     nameserver: Option<SocketAddr>,
 ) -> Result<(Vec<String>, Vec<IpAddr>), String> {
     use hickory_resolver::config::{
-        LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts,
+        ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts,
     };
-    use hickory_resolver::name_server::TokioConnectionProvider;
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
     use hickory_resolver::proto::rr::RData;
-    use hickory_resolver::proto::xfer::Protocol;
     use hickory_resolver::Resolver;
 
     let mut builder = match nameserver {
         Some(ns) => {
-            let mut config = ResolverConfig::new();
-            config.add_name_server(NameServerConfig::new(ns, Protocol::Udp));
-            config.add_name_server(NameServerConfig::new(ns, Protocol::Tcp));
-            Resolver::builder_with_config(config, TokioConnectionProvider::default())
+            // UDP, then TCP for truncated answers, both on the given port.
+            let (mut udp, mut tcp) = (ConnectionConfig::udp(), ConnectionConfig::tcp());
+            udp.port = ns.port();
+            tcp.port = ns.port();
+            let server = NameServerConfig::new(ns.ip(), true, vec![udp, tcp]);
+            let config = ResolverConfig::from_name_servers(vec![server]);
+            Resolver::builder_with_config(config, TokioRuntimeProvider::default())
         }
         None => Resolver::builder_tokio().map_err(|e| e.to_string())?,
     };
@@ -382,7 +386,7 @@ async fn lookup(
     opts.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
     opts.cache_size = 0;
     opts.ndots = 0;
-    let resolver = builder.build();
+    let resolver = builder.build().map_err(|e| e.to_string())?;
     // An absolute name: no search-domain suffixes are ever tried.
     let fqdn = if name.ends_with('.') {
         name.to_string()
@@ -391,9 +395,9 @@ async fn lookup(
     };
     let found = resolver.lookup_ip(fqdn).await.map_err(|e| e.to_string())?;
     let mut chain = Vec::new();
-    for rec in found.as_lookup().records() {
-        if let RData::CNAME(c) = rec.data() {
-            let from = rec.name().to_utf8();
+    for rec in found.as_lookup().answers() {
+        if let RData::CNAME(c) = &rec.data {
+            let from = rec.name.to_utf8();
             let to = c.0.to_utf8();
             if chain.is_empty() {
                 chain.push(from.trim_end_matches('.').to_string());

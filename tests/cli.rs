@@ -231,7 +231,7 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(always.contains("\u{1b}[31mBLOCKING\u{1b}[0m"), "{always:?}");
     // Without the styles, the same text.
     let sgr = regex::Regex::new("\u{1b}\\[[0-9;]*m").unwrap();
-    assert_eq!(sgr.replace_all(&always, ""), plain);
+    similar_asserts::assert_eq!(sgr.replace_all(&always, "").into_owned(), plain);
     assert!(!gate(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]).contains(esc));
     // NO_COLOR turns automatic colour off even where it would be forced on.
     assert!(!gate(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]).contains(esc));

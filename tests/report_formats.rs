@@ -489,7 +489,7 @@ fn write_all_writes_every_format_atomically() {
              #[serde(default)] next to skip_serializing_if: {e}"
         )
     });
-    assert_eq!(back.to_json(), fixture_report().to_json());
+    similar_asserts::assert_eq!(back.to_json(), fixture_report().to_json());
 }
 
 #[test]
