@@ -368,3 +368,31 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(text(&out.stderr), "");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Every subcommand that reports what it did is silent with -q.
+#[test]
+fn quiet_silences_merge_import_and_golden() {
+    let p = fixture_dir();
+    let out = cmd(
+        &["report", "merge", "report.json", "--out", "m", "-q"],
+        p.dir.path(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert!(p.path("m/report.json").is_file());
+    p.write("urls.txt", "https://www.example.test/a\n");
+    let out = cmd(
+        &["import", "--format", "urls", "--out", "s", "-q", "urls.txt"],
+        p.dir.path(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert!(p.path("s/www.example.test.yaml").is_file());
+    let out = cmd(&["golden", "accept", "-q"], p.dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "");
+    let out = cmd(&["golden", "accept"], p.dir.path(), &[]);
+    assert_eq!(text(&out.stdout), "0 pending file(s) accepted\n");
+}

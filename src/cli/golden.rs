@@ -11,6 +11,7 @@ use edgeparity::golden::{self, Written};
 use edgeparity::run::RunContext;
 use edgeparity::{exit, suite};
 
+use super::output::say;
 use super::run::CommonArgs;
 
 /// Where golden files live.
@@ -121,7 +122,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
             Ok(w) => {
                 *counts.entry(format!("{w:?}").to_lowercase()).or_insert(0) += 1;
                 if w != Written::Unchanged {
-                    println!("{:<9} {}", format!("{w:?}").to_lowercase(), case.id);
+                    say!("{:<9} {}", format!("{w:?}").to_lowercase(), case.id);
                 }
             }
             Err(e) => {
@@ -135,7 +136,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
         eprintln!("not recorded ({failed}): {}", not_written.join(", "));
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!(
+    say!(
         "recorded {provider} into {}: {}{}",
         args.dir.golden_dir.display(),
         summary.join(", "),
@@ -168,14 +169,14 @@ fn bulk(dir: &std::path::Path, pattern: Option<&str>, accept: bool) -> anyhow::R
         }
         if accept {
             golden::accept(&path).with_context(|| format!("accept {}", path.display()))?;
-            println!("accepted {id}");
+            say!("accepted {id}");
         } else {
             golden::reject(&path).with_context(|| format!("reject {}", path.display()))?;
-            println!("rejected {id}");
+            say!("rejected {id}");
         }
         n += 1;
     }
-    println!(
+    say!(
         "{n} pending file(s) {}",
         if accept { "accepted" } else { "rejected" }
     );
@@ -272,7 +273,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
         if headers.is_empty() && pointers.is_empty() {
             continue;
         }
-        println!(
+        say!(
             "{}: volatile headers [{}], JSON [{}]",
             case.id,
             headers.join(", "),
@@ -298,7 +299,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
             }
         }
         edgeparity::fsio::write_atomic(&file, text.as_bytes())?;
-        println!(
+        say!(
             "wrote {} (review the `learned by edgeparity calibrate` lines)",
             file.display()
         );

@@ -74,7 +74,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
         slug_threshold: args.slug_threshold as usize,
     };
     let summary = import::run(&opts, &args.files)?;
-    print!("{}", summary.render());
+    if !super::output::quiet() {
+        print!("{}", summary.render());
+    }
     Ok(if summary.nothing_read() {
         exit::USAGE
     } else {

@@ -17,8 +17,9 @@ use anstyle::{AnsiColor, Style};
 /// The flags every subcommand accepts (global: before or after it).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutputArgs {
-    /// Print only errors and warnings (no progress, no summary); a JSON
-    /// document asked for with --format json is still printed.
+    /// Print only errors and warnings (no progress, no summary, no list of
+    /// what was written); what was asked for (a JSON document, hints,
+    /// completions, the man page) is still printed.
     #[arg(
         short,
         long,
@@ -97,6 +98,17 @@ pub fn quiet() -> bool {
 pub fn verbose() -> u8 {
     get().verbose
 }
+
+/// `println!` unless `-q`: what a command says it did (not what was asked
+/// for, which is printed anyway).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::cli::output::quiet() {
+            println!($($arg)*);
+        }
+    };
+}
+pub(crate) use say;
 
 /// Print text that may carry styles on stdout; the styles are kept only
 /// when `--color` (and the terminal, and `NO_COLOR`) allow.

@@ -8,6 +8,8 @@ use anyhow::Context;
 
 use edgeparity::report;
 
+use super::output::say;
+
 #[derive(clap::Subcommand)]
 pub enum ReportCommand {
     /// Merge shard report folders into one full report, every format re-rendered.
@@ -55,9 +57,9 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<i32> {
     let written = edgeparity::render::write_all(&merged, &out, previous.as_ref())
         .with_context(|| format!("cannot write reports to {}", out.display()))?;
     let s = &merged.summary;
-    println!("merged {} reports: {}", dirs.len(), s.counts());
+    say!("merged {} reports: {}", dirs.len(), s.counts());
     for p in written {
-        println!("report: {}", p.display());
+        say!("report: {}", p.display());
     }
     Ok(0)
 }

@@ -15,6 +15,8 @@ use edgeparity::run::RunContext;
 use edgeparity::watch::logs::{self, LogReader};
 use edgeparity::watch::{self, output, Length, WatchFile, WatchOptions};
 
+use super::output::say;
+
 fn duration(s: &str) -> Result<Duration, String> {
     watch::parse_duration(s)
 }
@@ -136,7 +138,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
         jobs: args.jobs as usize,
         warmup: args.warmup,
     };
-    println!(
+    say!(
         "watch: {} cases per round against {} ({}), every {:?}; writing {}",
         ctx.plan.cases.len(),
         env.name,
@@ -151,7 +153,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
     let mut write_error = None;
     let file = runtime.block_on(watch::run_active(&ctx, &opts, |file| {
         if let Some(r) = file.rounds.last() {
-            println!("{}", output::round_line(r));
+            say!("{}", output::round_line(r));
         }
         if let Err(e) = write(file, &args.report_dir) {
             write_error.get_or_insert(e);
@@ -165,9 +167,9 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
 
 fn finish(file: &WatchFile, dir: &std::path::Path) -> anyhow::Result<i32> {
     for p in write(file, dir)? {
-        println!("report: {}", p.display());
+        say!("report: {}", p.display());
     }
-    println!(
+    say!(
         "watch: {} ({})",
         output::decision_word(file.verdict),
         file.reason
@@ -189,7 +191,7 @@ fn passive(args: &WatchArgs, thresholds: Thresholds) -> anyhow::Result<i32> {
             anyhow::bail!("--logs {arg}: {provider} is given twice");
         }
         let records = reader.read(&path)?;
-        println!(
+        say!(
             "logs: {provider}: {} lines from {}",
             records.len(),
             path.display()
@@ -205,7 +207,7 @@ fn passive(args: &WatchArgs, thresholds: Thresholds) -> anyhow::Result<i32> {
         eprintln!("WARNING: {w}");
     }
     if let Some(r) = file.rounds.last() {
-        println!("{}", output::round_line(r));
+        say!("{}", output::round_line(r));
     }
     finish(&file, &args.report_dir)
 }
