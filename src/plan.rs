@@ -22,7 +22,8 @@ pub struct RequestSpec {
 /// A case ready to run against every provider of the environment.
 #[derive(Debug, Clone)]
 pub struct PlannedCase {
-    /// `SUITE::CASE`.
+    /// `SUITE::CASE`, where CASE is the case's unique name (`home@HOST` with
+    /// several hosts).
     pub id: String,
     pub suite: String,
     pub case: Case,
@@ -33,6 +34,16 @@ pub struct PlannedCase {
     pub providers: Vec<String>,
     /// Lower-case names of request headers whose values are secrets.
     pub secret_headers: BTreeSet<String>,
+}
+
+impl PlannedCase {
+    /// `SUITE::CASE` of the case as written, when it runs as several.
+    pub fn group(&self) -> Option<String> {
+        self.case
+            .group
+            .as_ref()
+            .map(|g| format!("{}::{g}", self.suite))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +73,6 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
     let mut hosts = BTreeSet::new();
     let mut secrets = Vec::new();
     for mut suite in suites {
-        hosts.insert((suite.host.clone(), suite.port));
         for s in &suite.secrets {
             if !secrets.contains(s) {
                 secrets.push(s.clone());
@@ -71,10 +81,13 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
         let suite_cases = std::mem::take(&mut suite.cases);
         cases.reserve(suite_cases.len());
         for case in suite_cases {
+            if !hosts.contains(&(case.host.clone(), suite.port)) {
+                hosts.insert((case.host.clone(), suite.port));
+            }
             cases.push(PlannedCase {
                 id: format!("{}::{}", suite.name, case.name),
                 suite: suite.name.clone(),
-                host: suite.host.clone(),
+                host: case.host.clone(),
                 port: suite.port,
                 request: request_for(&suite, &case),
                 providers: providers.clone(),
@@ -100,10 +113,15 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
     }
 }
 
-/// The URL is the suite's base URL with the case's path (and query) appended;
-/// its host stays the suite's host, so Host and SNI are the same everywhere.
+/// The URL is the suite's base URL with the case's host and its path (and
+/// query) appended, so Host and SNI are the case's host on every provider
+/// (unless a provider's `host:` says otherwise, see `route`).
 fn request_for(suite: &Suite, case: &Case) -> RequestSpec {
     let mut url = suite.base_url.clone();
+    if url.host_str() != Some(case.host.as_str()) {
+        // Checked when the suite was read (`suite::host_name`).
+        let _ = url.set_host(Some(&case.host));
+    }
     let base_path = url.path().trim_end_matches('/').to_string();
     let (path, query) = match case.path.split_once('?') {
         Some((p, q)) => (p, Some(q)),

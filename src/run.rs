@@ -272,6 +272,7 @@ fn load_golden(
         id: case.id.clone(),
         suite: case.suite.clone(),
         name: case.case.name.clone(),
+        group: case.group(),
         verdict,
         differences: Vec::new(),
         error: Some(error),

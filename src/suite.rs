@@ -26,6 +26,10 @@ pub(crate) struct SuiteFile {
     #[serde(default)]
     defaults: DefaultsFile,
     pub(crate) cases: Vec<Spanned<CaseFile>>,
+    /// The hosts every case runs on (the scheme and port still come from
+    /// `base_url`); default: `base_url`'s host.
+    #[serde(default)]
+    hosts: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +75,9 @@ pub(crate) struct CaseFile {
     /// Vary probing: one request per value of a request header.
     #[serde(default)]
     vary: Option<Spanned<VaryFile>>,
+    /// The one host this case runs on (instead of the suite's hosts).
+    #[serde(default)]
+    host: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,7 +174,14 @@ pub struct HeaderSpec {
 
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// Unique in its suite: the name written, with `@HOST` when the suite
+    /// has several hosts.
     pub name: String,
+    /// The name written, when one written case became several (several
+    /// hosts): the case's group in the reports.
+    pub group: Option<String>,
+    /// The host this case is asked for (its Host header and TLS SNI).
+    pub host: String,
     pub method: http::Method,
     pub path: String,
     pub headers: Vec<HeaderSpec>,
@@ -187,10 +201,15 @@ pub struct Case {
 
 #[derive(Debug, Clone)]
 pub struct Suite {
+    /// The file's path under the folder it was found in, without `.yaml`
+    /// (`shop/www`), or the file's stem when it was named itself.
     pub name: String,
     pub file: PathBuf,
     pub base_url: reqwest::Url,
+    /// `base_url`'s host.
     pub host: String,
+    /// The hosts the cases run on (`hosts:`, or `base_url`'s host).
+    pub hosts: Vec<String>,
     pub port: u16,
     pub cases: Vec<Case>,
     /// Values filled from environment variables: redacted wherever they appear.
@@ -300,43 +319,133 @@ impl Suite {
             timeout_ms: file.defaults.timeout_ms,
         };
         if file.cases.len() > MAX_CASES {
-            return Err(InputError::invalid(
-                Location::file(path),
-                "cases",
-                format!(
-                    "{} cases is more than the {MAX_CASES} one suite file may hold: split it into \
-                     several files (a folder of suites runs as one)",
-                    file.cases.len()
-                ),
-            ));
+            return Err(too_many_cases(path, file.cases.len()));
         }
-        let mut seen = BTreeSet::new();
-        let mut cases = Vec::with_capacity(file.cases.len());
+        let hosts = suite_hosts(&mut r, file.hosts.as_ref(), &base_url)?;
+        let mut written = Vec::with_capacity(file.cases.len());
         for (i, c) in file.cases.into_iter().enumerate() {
-            let case = case(&mut r, &defaults, i, c)?;
-            if !seen.insert(case.name.clone()) {
-                return Err(InputError::invalid(
-                    Location {
-                        file: path.to_path_buf(),
-                        line: case.line,
-                        column: None,
-                    },
-                    format!("cases[{i}].name"),
-                    format!("case `{}` appears twice in this suite", case.name),
-                ));
-            }
-            cases.push(case);
+            written.push(case(&mut r, &defaults, &base_url, i, c)?);
         }
+        let cases = per_host(path, written, &hosts)?;
         Ok(Suite {
             name,
             file: path.to_path_buf(),
             base_url,
             host,
+            hosts,
             port,
             cases,
             secrets: r.secrets,
         })
     }
+}
+
+fn too_many_cases(path: &Path, n: usize) -> InputError {
+    InputError::invalid(
+        Location::file(path),
+        "cases",
+        format!(
+            "{n} cases is more than the {MAX_CASES} one suite file may hold: split it into \
+             several files (a folder of suites runs as one)"
+        ),
+    )
+}
+
+/// Most hosts one suite may name.
+pub const MAX_HOSTS: usize = 1_000;
+
+/// `hosts:` checked (each a host name, none twice), or `base_url`'s host.
+fn suite_hosts(
+    r: &mut Reader,
+    written: Option<&Spanned<Vec<String>>>,
+    base: &reqwest::Url,
+) -> Result<Vec<String>, InputError> {
+    let Some(list) = written else {
+        return Ok(vec![base.host_str().unwrap_or_default().to_string()]);
+    };
+    let at = r.at(list);
+    let invalid = |m: String| InputError::invalid(at.clone(), "hosts", m);
+    if list.value.is_empty() || list.value.len() > MAX_HOSTS {
+        return Err(invalid(format!(
+            "needs between 1 and {MAX_HOSTS} hosts, not {}",
+            list.value.len()
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.value.len());
+    for h in &list.value {
+        let (h, _) = r.expand_text(h).map_err(&invalid)?;
+        let h = host_name(base, &h).map_err(&invalid)?;
+        if out.contains(&h) {
+            return Err(invalid(format!("`{h}` is listed twice")));
+        }
+        out.push(h);
+    }
+    Ok(out)
+}
+
+/// A host a case can be asked for, as the URL library writes it (lower
+/// case): a DNS name or an IPv4 address. An IPv6 literal is refused: its
+/// `:` would make the case id ambiguous.
+fn host_name(base: &reqwest::Url, h: &str) -> Result<String, String> {
+    let shown = crate::model::visible(h);
+    if h.contains(':') || h.contains('[') {
+        return Err(format!(
+            "`{shown}`: an IPv6 address cannot be a suite host (give it in `base_url`)"
+        ));
+    }
+    let mut url = base.clone();
+    url.set_host(Some(h))
+        .map_err(|e| format!("`{shown}` is not a host name: {e}"))?;
+    match url.host_str() {
+        Some(h) if !h.is_empty() => Ok(h.to_string()),
+        _ => Err(format!("`{shown}` is not a host name")),
+    }
+}
+
+/// Each written case on each of its hosts: its own `host:`, or every host
+/// of the suite. When the suite has several hosts, names end in `@HOST`
+/// (`home@www.example.com`) so ids stay unique.
+fn per_host(path: &Path, written: Vec<Case>, hosts: &[String]) -> Result<Vec<Case>, InputError> {
+    let mut all: BTreeSet<&str> = hosts.iter().map(String::as_str).collect();
+    all.extend(
+        written
+            .iter()
+            .map(|c| c.host.as_str())
+            .filter(|h| !h.is_empty()),
+    );
+    let several = all.len() > 1;
+    let mut seen = BTreeSet::new();
+    let mut cases = Vec::with_capacity(written.len());
+    for c in written {
+        let own = [c.host.clone()];
+        let on: &[String] = if c.host.is_empty() { hosts } else { &own };
+        for h in on {
+            let mut v = c.clone();
+            v.host.clone_from(h);
+            if several {
+                v.group = Some(c.name.clone());
+                v.name = format!("{}@{h}", c.name);
+            }
+            let at = Location {
+                file: path.to_path_buf(),
+                line: c.line,
+                column: None,
+            };
+            check_name(&v.name, "case").map_err(|m| InputError::invalid(at.clone(), "name", m))?;
+            if !seen.insert(v.name.clone()) {
+                return Err(InputError::invalid(
+                    at,
+                    "name",
+                    format!("case `{}` appears twice in this suite", v.name),
+                ));
+            }
+            cases.push(v);
+            if cases.len() > MAX_CASES {
+                return Err(too_many_cases(path, cases.len()));
+            }
+        }
+    }
+    Ok(cases)
 }
 
 /// What `defaults:` gives every case.
@@ -393,6 +502,7 @@ fn pointers(r: &Reader, list: &[Spanned<String>], key: &str) -> Result<Vec<Strin
 fn case(
     r: &mut Reader,
     defaults: &Defaults,
+    base: &reqwest::Url,
     i: usize,
     c: Spanned<CaseFile>,
 ) -> Result<Case, InputError> {
@@ -410,6 +520,13 @@ fn case(
         ));
     }
     let method = method_of(r, c.method.as_ref(), &ckey("method"))?;
+    let host = match &c.host {
+        None => String::new(),
+        Some(h) => {
+            let (text, _) = r.expand(h)?;
+            host_name(base, &text).map_err(|m| InputError::invalid(r.at(h), ckey("host"), m))?
+        }
+    };
     let mut headers: Vec<HeaderSpec> = defaults
         .headers
         .iter()
@@ -458,6 +575,8 @@ fn case(
     )?;
     Ok(Case {
         name: c.name.value,
+        group: None,
+        host,
         method,
         path: cpath,
         headers,
@@ -677,10 +796,86 @@ fn sequence_probe(c: CacheFile) -> Result<Probe, (String, String)> {
 }
 
 /// Load every suite named: a PATH is a suite file or a folder of suites
-/// (`*.yaml` / `*.yml`, not recursive). Suites come back sorted by name, and
-/// two suites with one name are an error.
+/// (`*.yaml` / `*.yml`, read recursively). Suites come back sorted by
+/// name, and two suites with one name are an error.
 pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, InputError> {
     load_suites_beside(paths, None).map(|(s, _)| s)
+}
+
+/// Deepest folder nesting read under a suites folder.
+pub const MAX_SUITE_DEPTH: usize = 16;
+
+/// The suite files under `dir` (recursively, in name order; hidden
+/// entries and symbolic links to folders are passed over), each with its
+/// suite name: its path under `dir` without the extension (`shop/www`).
+fn suite_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
+    let mut out = Vec::new();
+    let mut todo = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = todo.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| InputError::Io {
+            path: d.clone(),
+            message: crate::fsio::os_error(&e),
+        })?;
+        for e in entries.flatten() {
+            let f = e.path();
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            let real_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            if hidden {
+                continue;
+            }
+            if real_dir {
+                if depth + 1 > MAX_SUITE_DEPTH {
+                    return Err(InputError::invalid(
+                        Location::file(&f),
+                        "(folder)",
+                        format!("suite folders nest at most {MAX_SUITE_DEPTH} levels deep"),
+                    ));
+                }
+                todo.push((f, depth + 1));
+            } else if f.is_file()
+                && matches!(
+                    f.extension().and_then(|e| e.to_str()),
+                    Some("yaml") | Some("yml")
+                )
+            {
+                let name = suite_name(dir, &f)?;
+                out.push((f, name));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `shop/www` for `DIR/shop/www.yaml`: every part a valid name.
+fn suite_name(dir: &Path, file: &Path) -> Result<String, InputError> {
+    let rel = file.strip_prefix(dir).unwrap_or(file).with_extension("");
+    let mut parts = Vec::new();
+    for part in rel.components() {
+        let text = part.as_os_str().to_str().ok_or_else(|| {
+            InputError::invalid(
+                Location::file(file),
+                "(file name)",
+                "the suite's path is not UTF-8",
+            )
+        })?;
+        check_name(text, "suite").map_err(|m| {
+            InputError::invalid(
+                Location::file(file),
+                "(file name)",
+                format!("{m} (the suite's name is its path under the suites folder)"),
+            )
+        })?;
+        parts.push(text.to_string());
+    }
+    Ok(parts.join("/"))
+}
+
+/// A suite name as written in a golden path or an id: one valid name per
+/// `/`-separated part.
+pub fn check_suite_name(name: &str) -> Result<(), String> {
+    name.split('/')
+        .try_for_each(|part| check_name(part, "suite"))
 }
 
 /// Is this file a project config rather than a suite? The active config
@@ -710,27 +905,12 @@ pub fn load_suites_beside(
     paths: &[PathBuf],
     config: Option<&Path>,
 ) -> Result<(Vec<Suite>, Vec<PathBuf>), InputError> {
-    let mut files = Vec::new();
+    let mut files: Vec<(PathBuf, Option<String>)> = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let entries = std::fs::read_dir(p).map_err(|e| InputError::Io {
-                path: p.clone(),
-                message: crate::fsio::os_error(&e),
-            })?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.is_file()
-                        && matches!(
-                            f.extension().and_then(|e| e.to_str()),
-                            Some("yaml") | Some("yml")
-                        )
-                })
-                .collect();
-            found.sort();
-            files.extend(found);
+            files.extend(suite_files(p)?.into_iter().map(|(f, n)| (f, Some(n))));
         } else {
-            files.push(p.clone());
+            files.push((p.clone(), None));
         }
     }
     // The active config is skipped by path; any other project config is
@@ -738,14 +918,20 @@ pub fn load_suites_beside(
     // parsed once.
     let canon = |p: &Path| std::fs::canonicalize(p).ok();
     let active = config.and_then(canon);
-    let (mut skipped, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+    let (skipped, files): (Vec<_>, Vec<_>) = files
         .into_iter()
-        .partition(|f| active.is_some() && canon(f) == active);
+        .partition(|(f, _)| active.is_some() && canon(f) == active);
+    let mut skipped: Vec<PathBuf> = skipped.into_iter().map(|(f, _)| f).collect();
     let mut suites: Vec<Suite> = Vec::new();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for f in files {
+    for (f, name) in files {
         let s = match Suite::load(&f) {
-            Ok(s) => s,
+            Ok(mut s) => {
+                if let Some(name) = name {
+                    s.name = name;
+                }
+                s
+            }
             Err(_) if is_project_config(&f, None) => {
                 skipped.push(f);
                 continue;
@@ -1088,5 +1274,97 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("⟨U+202E⟩") && !e.contains('\u{202e}'), "{e}");
+    }
+
+    #[test]
+    fn several_hosts_make_one_case_per_host_with_the_host_in_its_name() {
+        let text = "base_url: https://x.test:8443/p\nhosts: [a.test, B.Test]\ncases:\n  - {name: home, path: /}\n  - {name: api, path: /api, host: api.test}\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[])).unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = s
+            .cases
+            .iter()
+            .map(|c| (c.name.as_str(), c.host.as_str(), c.group.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("home@a.test", "a.test", Some("home")),
+                ("home@b.test", "b.test", Some("home")),
+                ("api@api.test", "api.test", Some("api")),
+            ]
+        );
+        assert_eq!(s.port, 8443);
+        // One host (base_url's): names as written, no group.
+        let one = "base_url: https://x.test\ncases:\n  - {name: home, path: /}\n";
+        let s = Suite::parse(Path::new("s.yaml"), one, &env(&[])).unwrap();
+        assert_eq!(s.cases[0].name, "home");
+        assert_eq!(s.cases[0].host, "x.test");
+        assert_eq!(s.cases[0].group, None);
+        // A case's own host that is the suite's only host: still one host.
+        let same = one.replace("path: /}", "path: /, host: x.test}");
+        let s = Suite::parse(Path::new("s.yaml"), &same, &env(&[])).unwrap();
+        assert_eq!(s.cases[0].name, "home");
+    }
+
+    #[test]
+    fn bad_hosts_name_their_line_and_key() {
+        for (hosts, why) in [
+            ("[\"a b.test\"]", "is not a host name"),
+            ("[\"[::1]\"]", "IPv6"),
+            ("[a.test, A.test]", "listed twice"),
+            ("[]", "between 1 and"),
+        ] {
+            let text = format!(
+                "base_url: https://x.test\nhosts: {hosts}\ncases:\n  - {{name: home, path: /}}\n"
+            );
+            let e = Suite::parse(Path::new("s.yaml"), &text, &env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("s.yaml:2:") && e.contains("key `hosts`") && e.contains(why),
+                "{e}"
+            );
+        }
+        let text =
+            "base_url: https://x.test\ncases:\n  - name: home\n    path: /\n    host: \"a/b\"\n";
+        let e = Suite::parse(Path::new("s.yaml"), text, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:5:") && e.contains("cases[0].host"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn suite_folders_are_read_recursively_and_named_by_their_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = "base_url: https://x.test\ncases:\n  - {name: home, path: /}\n";
+        for f in [
+            "www.yaml",
+            "shop/www.yaml",
+            "shop/eu/api.yml",
+            ".hidden/x.yaml",
+            ".swap.yaml",
+        ] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, suite).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("shop/parity.yaml"),
+            "environments:\n  t:\n    baseline: a\n    providers: {}\n",
+        )
+        .unwrap();
+        let (suites, skipped) = load_suites_beside(&[dir.path().to_path_buf()], None).unwrap();
+        let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["shop/eu/api", "shop/www", "www"]);
+        assert_eq!(skipped, vec![dir.path().join("shop/parity.yaml")]);
+        // A file named directly keeps its stem.
+        let one = load_suites(&[dir.path().join("shop/www.yaml")]).unwrap();
+        assert_eq!(one[0].name, "www");
+        assert!(check_suite_name("shop/www").is_ok());
+        assert!(check_suite_name("shop/../www").is_err());
+        assert!(check_suite_name("shop//www").is_err());
     }
 }

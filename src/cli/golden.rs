@@ -276,11 +276,27 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
             headers.join(", "),
             pointers.join(", ")
         );
-        learned.entry(s.file.clone()).or_default().push((
-            case.case.name.clone(),
-            headers,
-            pointers,
-        ));
+        // A case written once and run as several (hosts, matrix) is edited
+        // once, with what any of its runs learned.
+        let written = case.case.group.as_ref().unwrap_or(&case.case.name);
+        let list = learned.entry(s.file.clone()).or_default();
+        match list.iter_mut().find(|(n, _, _)| n == written) {
+            Some((_, hs, ps)) => {
+                hs.extend(
+                    headers
+                        .into_iter()
+                        .filter(|h| !hs.contains(h))
+                        .collect::<Vec<_>>(),
+                );
+                ps.extend(
+                    pointers
+                        .into_iter()
+                        .filter(|p| !ps.contains(p))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            None => list.push((written.clone(), headers, pointers)),
+        }
     }
     let mut refused = 0;
     for (file, cases) in learned {

@@ -1,0 +1,296 @@
+//! Suites for real migrations (issue 16): many hosts and nested suite
+//! folders, per-provider endpoints and headers, request matrices, case
+//! selection and the request-rate cap. Against real HTTP servers started
+//! here (127.0.0.2 = Fastly-like baseline, 127.0.0.3 = Cloudflare-like
+//! candidate; 127.0.0.1 for the servers on their own ports).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+
+/// What a server saw: each request's Host, path and query, and headers.
+#[derive(Default)]
+struct Seen {
+    requests: Mutex<Vec<Request>>,
+}
+
+#[derive(Clone, Debug)]
+#[allow(dead_code)]
+struct Request {
+    host: String,
+    path_and_query: String,
+    headers: Vec<(String, String)>,
+    at: std::time::Instant,
+}
+
+impl Seen {
+    fn all(&self) -> Vec<Request> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+/// A server that echoes what it was asked: the Host, the path and query,
+/// and the `cookie`, `accept-language` and `user-agent` headers, as JSON.
+/// The candidate answers 503 for host `b.test` and for `lang=fr`.
+fn echo(candidate: bool, seen: Arc<Seen>) -> Handler {
+    Arc::new(move |req| {
+        let header = |n: &str| {
+            req.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let host = header("host");
+        let host = host.split(':').next().unwrap_or("").to_string();
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        if let Ok(mut r) = seen.requests.lock() {
+            r.push(Request {
+                host: host.clone(),
+                path_and_query: pq.clone(),
+                headers: req
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                at: std::time::Instant::now(),
+            });
+        }
+        let lang = header("accept-language");
+        let planted = candidate && (host == "b.test" || lang == "fr");
+        let ident: Vec<(&str, &str)> = if candidate {
+            vec![("cf-ray", "0123456789abcdef-TST")]
+        } else {
+            vec![("x-served-by", "cache-tst1-TST"), ("x-cache", "MISS")]
+        };
+        let mut hs = ident;
+        hs.push(("content-type", "application/json"));
+        let body = serde_json::json!({
+            "host": host,
+            "path": pq.split('?').next().unwrap_or(""),
+            "lang": lang,
+            "cookie": header("cookie"),
+            "ua": header("user-agent"),
+        });
+        response(if planted { 503 } else { 200 }, &hs, full(body.to_string()))
+    })
+}
+
+struct Pair {
+    servers: Servers,
+    baseline: Arc<Seen>,
+    candidate: Arc<Seen>,
+}
+
+fn pair() -> Pair {
+    let (baseline, candidate) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+    let servers = start(vec![
+        ("127.0.0.2", echo(false, baseline.clone())),
+        ("127.0.0.3", echo(true, candidate.clone())),
+    ]);
+    Pair {
+        servers,
+        baseline,
+        candidate,
+    }
+}
+
+const CONFIG: &str = "default_env: local\nenvironments:\n  local:\n    baseline: fastly\n    timeout_ms: 3000\n    connect_timeout_ms: 1000\n    providers:\n      fastly:\n        addrs: [\"127.0.0.2\"]\n      cloudflare:\n        addrs: [\"127.0.0.3\"]\n";
+
+fn report(p: &Project, dir: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(p.path(&format!("{dir}/report.json")))
+        .expect("report.json written");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+fn ids(r: &serde_json::Value) -> Vec<String> {
+    r["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+fn with_verdict(r: &serde_json::Value, verdict: &str) -> Vec<String> {
+    r["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["verdict"] == verdict)
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+fn run_in(p: &Project, args: &[&str]) -> (i32, String) {
+    run_ci(args, p.dir.path())
+}
+
+fn read(p: &Project, rel: &str) -> String {
+    std::fs::read_to_string(p.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn hosts_project(port: u16) -> Project {
+    let p = Project::new();
+    p.write("parity.yaml", CONFIG);
+    p.write(
+        "suites/shop/www.yaml",
+        &format!(
+            "base_url: http://www.example.test:{port}\nhosts: [a.test, b.test]\ncases:\n  - {{name: home, path: /}}\n  - {{name: api, path: /api, host: api.test}}\n"
+        ),
+    );
+    p.write(
+        "suites/www.yaml",
+        &format!("base_url: http://c.test:{port}\ncases:\n  - {{name: home, path: /}}\n"),
+    );
+    p
+}
+
+const HOST_IDS: [&str; 4] = [
+    "shop/www::home@a.test",
+    "shop/www::home@b.test",
+    "shop/www::api@api.test",
+    "www::home",
+];
+
+#[test]
+fn hosts_and_nested_suites_give_one_id_everywhere() {
+    let s = pair();
+    let p = hosts_project(s.servers.port);
+    // `list`: every case on every host, named by the suite's path.
+    let (code, out) = run_in(&p, &["list"]);
+    assert_eq!(code, 0, "{out}");
+    let port = s.servers.port;
+    for (id, url) in HOST_IDS.iter().zip([
+        format!("http://a.test:{port}/"),
+        format!("http://b.test:{port}/"),
+        format!("http://api.test:{port}/api"),
+        format!("http://c.test:{port}/"),
+    ]) {
+        assert!(out.contains(&format!("{id}  GET {url}\n")), "{id}: {out}");
+    }
+    // `run`: each host asked with its own Host header; only b.test differs.
+    let (code, out) = run_in(&p, &["run", "--calibrate", "0", "--confirm", "0"]);
+    assert_eq!(code, 1, "{out}");
+    let hosts: BTreeSet<String> = s.baseline.all().into_iter().map(|r| r.host).collect();
+    let asked: BTreeSet<String> = s.candidate.all().into_iter().map(|r| r.host).collect();
+    assert_eq!(hosts, asked);
+    let want: BTreeSet<String> = ["a.test", "b.test", "api.test", "c.test"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    assert_eq!(hosts, want);
+    let r = report(&p, "reports/latest");
+    let mut got = ids(&r);
+    got.sort();
+    let mut want: Vec<String> = HOST_IDS.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(with_verdict(&r, "differs"), vec!["shop/www::home@b.test"]);
+    for c in r["cases"].as_array().expect("cases") {
+        let id = c["id"].as_str().expect("id");
+        let (suite, name) = id.split_once("::").expect("SUITE::CASE");
+        assert_eq!(c["suite"], suite);
+        assert_eq!(c["name"], name);
+        let group = match id {
+            "www::home" => None,
+            _ => Some(format!("{suite}::{}", name.split('@').next().unwrap_or(""))),
+        };
+        assert_eq!(c["group"].as_str().map(String::from), group, "{id}");
+    }
+    assert!(out.contains("DIFFERS  shop/www::home@b.test"), "{out}");
+    let junit = read(&p, "reports/latest/junit.xml");
+    assert!(
+        junit.contains(r#"name="home@b.test" classname="shop/www""#)
+            || junit.contains(r#"classname="shop/www" name="home@b.test""#),
+        "{junit}"
+    );
+    assert!(read(&p, "reports/latest/summary.md").contains("shop/www::home@b.test"));
+    assert!(read(&p, "reports/latest/report.html").contains("shop/www::home@b.test"));
+
+    // The libtest runner names its trials with the same ids.
+    let settings =
+        edgeparity::testrunner::Settings::new(p.path("parity.yaml"), None, vec![p.path("suites")]);
+    let log = p.path("libtest.log");
+    let args = libtest_mimic::Arguments::from_iter([
+        "parity",
+        "--logfile",
+        log.to_str().expect("utf-8 path"),
+    ]);
+    let outcome = edgeparity::testrunner::run(&args, &settings);
+    assert_eq!(outcome.failed, vec!["shop/www::home@b.test"]);
+    assert_eq!(outcome.conclusion.num_passed, 3);
+
+    // Golden files live at golden/SUITE/CASE.yaml, nested suites nested.
+    let (code, out) = run_in(&p, &["record"]);
+    assert_eq!(code, 0, "{out}");
+    for f in [
+        "golden/shop/www/home@a.test.yaml",
+        "golden/shop/www/home@b.test.yaml",
+        "golden/shop/www/api@api.test.yaml",
+        "golden/www/home.yaml",
+    ] {
+        assert!(p.path(f).is_file(), "{f} missing: {out}");
+    }
+    let (code, out) = run_in(
+        &p,
+        &[
+            "run",
+            "--baseline",
+            "golden",
+            "--calibrate",
+            "0",
+            "--confirm",
+            "0",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let r = report(&p, "reports/latest");
+    assert_eq!(with_verdict(&r, "no-golden"), Vec::<String>::new());
+    assert_eq!(with_verdict(&r, "differs"), vec!["shop/www::home@b.test"]);
+    // Pending files are found under nested suites, with their ids.
+    std::fs::rename(
+        p.path("golden/shop/www/home@b.test.yaml"),
+        p.path("golden/shop/www/home@b.test.yaml.new"),
+    )
+    .expect("rename");
+    let pending = edgeparity::golden::pending(&p.path("golden"));
+    let pending: Vec<&str> = pending.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(pending, vec!["shop/www::home@b.test"]);
+
+    // Shards split the same ids: every case in exactly one shard.
+    let mut sharded = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let dir = format!("reports/shard-{}", &k[..1]);
+        let (code, out) = run_in(
+            &p,
+            &[
+                "run",
+                "--shard",
+                k,
+                "--report-dir",
+                &dir,
+                "--confirm",
+                "0",
+                "--calibrate",
+                "0",
+            ],
+        );
+        assert!(code == 0 || code == 1, "{out}");
+        sharded.extend(ids(&report(&p, &dir)));
+    }
+    sharded.sort();
+    assert_eq!(sharded, got);
+}
