@@ -5,9 +5,72 @@
 //! gets the same request; only the address it is pinned to differs, and that
 //! is `exec`'s business.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::config::Endpoint;
 use crate::suite::{Case, Environment, Suite};
+
+/// Where a request goes before pinning: scheme, host (the Host header and
+/// TLS SNI) and port.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    pub fn of(url: &reqwest::Url) -> Origin {
+        Origin {
+            scheme: url.scheme().to_string(),
+            host: url.host_str().unwrap_or_default().to_string(),
+            port: url.port_or_known_default().unwrap_or(443),
+        }
+    }
+
+    /// Where a provider with this endpoint is asked instead: its own
+    /// `host` (`{host}` filled with this host), its `scheme`, and its
+    /// `port` (default: this port, or the default port of its scheme
+    /// when that is not this scheme).
+    pub fn for_provider(&self, e: &Endpoint) -> Origin {
+        let scheme = e.scheme.map(|s| s.as_str().to_string());
+        let port = match (e.port, e.scheme) {
+            (Some(p), _) => p,
+            (None, Some(s)) if s.as_str() != self.scheme => s.default_port(),
+            _ => self.port,
+        };
+        Origin {
+            host: match &e.host {
+                Some(h) => h.replace("{host}", &self.host).to_ascii_lowercase(),
+                None => self.host.clone(),
+            },
+            scheme: scheme.unwrap_or_else(|| self.scheme.clone()),
+            port,
+        }
+    }
+}
+
+/// The request as one provider gets it: its endpoint's scheme, host and
+/// port, and its headers over the case's (the same request when the
+/// provider sets none of them).
+pub fn route<'a>(req: &'a RequestSpec, e: &Endpoint) -> Cow<'a, RequestSpec> {
+    if *e == Endpoint::default() {
+        return Cow::Borrowed(req);
+    }
+    let mut r = req.clone();
+    let to = Origin::of(&r.url).for_provider(e);
+    // http and https are both "special" schemes, so these cannot fail for
+    // the URLs a suite makes; the pinning check catches any that would.
+    let _ = r.url.set_scheme(&to.scheme);
+    let _ = r.url.set_host(Some(&to.host));
+    let _ = r.url.set_port(Some(to.port));
+    for (k, v) in &e.headers {
+        r.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+        r.headers.push((k.clone(), v.clone()));
+    }
+    Cow::Owned(r)
+}
 
 /// One request as it goes on the wire (before pinning).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +114,9 @@ pub struct Plan {
     pub environment: String,
     pub baseline: String,
     pub cases: Vec<PlannedCase>,
-    /// Every (host, port) the run talks to: one address lookup per provider
-    /// and host.
-    pub hosts: BTreeSet<(String, u16)>,
+    /// Every origin the cases are asked at (before a provider's own
+    /// endpoint): one address lookup per provider and host.
+    pub hosts: BTreeSet<Origin>,
     /// Values filled from environment variables, redacted everywhere.
     pub secrets: Vec<String>,
     /// Set when the run takes one shard of the cases.
@@ -71,7 +134,7 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
     let providers: Vec<String> = env.providers.iter().map(|p| p.name.clone()).collect();
     let mut cases = Vec::new();
     let mut hosts = BTreeSet::new();
-    let mut secrets = Vec::new();
+    let mut secrets = env.secrets.clone();
     for mut suite in suites {
         for s in &suite.secrets {
             if !secrets.contains(s) {
@@ -81,15 +144,17 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
         let suite_cases = std::mem::take(&mut suite.cases);
         cases.reserve(suite_cases.len());
         for case in suite_cases {
-            if !hosts.contains(&(case.host.clone(), suite.port)) {
-                hosts.insert((case.host.clone(), suite.port));
+            let request = request_for(&suite, &case);
+            let origin = Origin::of(&request.url);
+            if !hosts.contains(&origin) {
+                hosts.insert(origin);
             }
             cases.push(PlannedCase {
                 id: format!("{}::{}", suite.name, case.name),
                 suite: suite.name.clone(),
                 host: case.host.clone(),
                 port: suite.port,
-                request: request_for(&suite, &case),
+                request,
                 providers: providers.clone(),
                 secret_headers: case
                     .headers
@@ -180,7 +245,77 @@ mod tests {
         "#);
         assert_eq!(
             p.hosts.into_iter().collect::<Vec<_>>(),
-            vec![("www.example.test".to_string(), 18443)]
+            vec![Origin {
+                scheme: "https".into(),
+                host: "www.example.test".into(),
+                port: 18443
+            }]
+        );
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+    use crate::config::Scheme;
+
+    fn req(url: &str) -> RequestSpec {
+        RequestSpec {
+            method: http::Method::GET,
+            url: reqwest::Url::parse(url).unwrap(),
+            headers: vec![
+                ("X-Key".into(), "case".into()),
+                ("Accept".into(), "*/*".into()),
+            ],
+            body: None,
+            timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_provider_endpoint_changes_scheme_port_host_and_headers() {
+        let r = req("https://www.example.test/a?b=1");
+        // Nothing set: the same request, not a copy.
+        assert!(matches!(route(&r, &Endpoint::default()), Cow::Borrowed(_)));
+        let wrangler = Endpoint {
+            scheme: Some(Scheme::Http),
+            port: Some(8787),
+            host: None,
+            headers: vec![("x-key".into(), "provider".into())],
+        };
+        let got = route(&r, &wrangler);
+        assert_eq!(got.url.as_str(), "http://www.example.test:8787/a?b=1");
+        assert_eq!(
+            got.headers,
+            vec![
+                ("Accept".to_string(), "*/*".to_string()),
+                ("x-key".to_string(), "provider".to_string())
+            ]
+        );
+        // Another scheme without a port: that scheme's default port.
+        let plain = Endpoint {
+            scheme: Some(Scheme::Http),
+            ..Endpoint::default()
+        };
+        let r2 = req("https://www.example.test:18443/");
+        assert_eq!(route(&r2, &plain).url.as_str(), "http://www.example.test/");
+        // The same scheme keeps the suite's port; `{host}` is the case's host.
+        let origin = Endpoint {
+            scheme: Some(Scheme::Https),
+            host: Some("origin-{host}".into()),
+            ..Endpoint::default()
+        };
+        assert_eq!(
+            route(&r2, &origin).url.as_str(),
+            "https://origin-www.example.test:18443/"
+        );
+        assert_eq!(
+            Origin::of(&r2.url).for_provider(&origin),
+            Origin {
+                scheme: "https".into(),
+                host: "origin-www.example.test".into(),
+                port: 18443
+            }
         );
     }
 }

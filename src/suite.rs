@@ -16,6 +16,7 @@ pub use crate::config::{
     Config, Environment, FingerprintSetting, HttpMode, ProviderConfig, Target,
 };
 use crate::model::{Expectation, ExpectedDifference, Kind, Verdict};
+use crate::vars::{expand_vars, VarError};
 use crate::yaml::{self, hint, Spanned};
 pub use crate::yaml::{InputError, Location};
 
@@ -973,44 +974,6 @@ impl Reader<'_> {
     }
 }
 
-/// Why `${...}` could not be filled.
-#[derive(Debug, PartialEq, Eq)]
-enum VarError {
-    Undefined(String),
-    Unterminated,
-}
-
-/// Fill `${NAME}` from `lookup`. Returns the text and the values used.
-/// `$${` stays a literal `${`; `${` without `}` is an error.
-fn expand_vars(
-    s: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, Vec<String>), VarError> {
-    let mut out = String::with_capacity(s.len());
-    let mut used = Vec::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i..];
-        if let Some(stripped) = after.strip_prefix("$${") {
-            out.push_str("${");
-            rest = stripped;
-        } else if let Some(stripped) = after.strip_prefix("${") {
-            let end = stripped.find('}').ok_or(VarError::Unterminated)?;
-            let name = &stripped[..end];
-            let value = lookup(name).ok_or_else(|| VarError::Undefined(name.to_string()))?;
-            out.push_str(&value);
-            used.push(value);
-            rest = &stripped[end + 1..];
-        } else {
-            out.push('$');
-            rest = &after[1..];
-        }
-    }
-    out.push_str(rest);
-    Ok((out, used))
-}
-
 fn check_header(name: &str, value: &str) -> Result<(), String> {
     http::HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("`{name}` is not a valid header name"))?;
@@ -1186,17 +1149,6 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown variant `sometimes`"), "{e}");
-    }
-
-    #[test]
-    fn expand_vars_edge_cases() {
-        let l = env(&[("A", "1")]);
-        assert_eq!(expand_vars("x${A}y$${A}$z", &l).unwrap().0, "x1y${A}$z");
-        assert_eq!(
-            expand_vars("${B}", &l).unwrap_err(),
-            VarError::Undefined("B".into())
-        );
-        assert_eq!(expand_vars("a${A", &l).unwrap_err(), VarError::Unterminated);
     }
 
     #[test]

@@ -294,3 +294,214 @@ fn hosts_and_nested_suites_give_one_id_everywhere() {
     sharded.sort();
     assert_eq!(sharded, got);
 }
+
+// ---------------------------------------------------------------------------
+// Per-provider endpoints and headers
+// ---------------------------------------------------------------------------
+
+/// A secret with characters that every encoding changes.
+const TOKEN: &str = "tok en/+=Zq9-bypass-secret";
+const KEY: &str = "staging-key-7f3a9c";
+
+/// The baseline (Fastly-like) or a local worker of unknown kind: `/same`
+/// alike (but for the baseline's identity headers); `/echo` has the worker
+/// echo its bypass header back in clear, percent-encoded and in base64.
+fn endpoint_handler(worker: bool, seen: Arc<Seen>) -> Handler {
+    let inner = echo(false, seen);
+    Arc::new(move |req| {
+        let _ = inner(req);
+        let header = |n: &str| {
+            req.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut hs: Vec<(String, String)> = vec![("content-type".into(), "text/plain".into())];
+        if !worker {
+            for (k, v) in [
+                ("x-served-by", "cache-tst1-TST"),
+                ("x-cache", "MISS"),
+                ("via", "1.1 varnish"),
+            ] {
+                hs.push((k.into(), v.into()));
+            }
+        }
+        let body = match (req.uri().path(), worker) {
+            ("/echo", true) => {
+                use base64::Engine as _;
+                let bypass = header("x-bypass");
+                let pct = percent_encoding::utf8_percent_encode(
+                    &bypass,
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string();
+                hs.push(("x-echo".into(), bypass.clone()));
+                hs.push(("x-echo-pct".into(), pct.clone()));
+                let b64 = base64::engine::general_purpose::STANDARD;
+                format!(
+                    "bypass {bypass}\npct {pct}\nb64 {}\nauth {}\n",
+                    b64.encode(&bypass),
+                    b64.encode(header("authorization"))
+                )
+            }
+            _ => "same answer\n".to_string(),
+        };
+        let refs: Vec<(&str, &str)> = hs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        response(200, &refs, full(body))
+    })
+}
+
+/// The binary with the caller's environment plus `vars`.
+fn run_with(p: &Project, args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgeparity"))
+        .args(args)
+        .current_dir(p.dir.path())
+        .env_remove("PARITY_CONFIG")
+        .env_remove("PARITY_ENV")
+        .env_remove("PARITY_BASELINE")
+        .env("CI", "true")
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run edgeparity");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Every form of `secret` that must never be written.
+fn forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let pct = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    vec![
+        secret.to_string(),
+        pct.clone(),
+        pct.to_lowercase(),
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::STANDARD.encode(format!("Bearer {secret}")),
+    ]
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_provider_on_its_own_port_and_host_gets_its_secret_headers_and_reports_never_show_them() {
+    let (base_seen, worker_seen) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+    let base = start(vec![(
+        "127.0.0.1",
+        endpoint_handler(false, base_seen.clone()),
+    )]);
+    let worker = start(vec![(
+        "127.0.0.1",
+        endpoint_handler(true, worker_seen.clone()),
+    )]);
+    let p = Project::new();
+    p.write(
+        "parity.yaml",
+        &format!(
+            "environments:\n  dev:\n    baseline: fastly\n    timeout_ms: 3000\n    providers:\n      fastly:\n        addrs: [\"127.0.0.1\"]\n        headers: {{X-Staging-Key: \"${{EP_MIG_KEY}}\"}}\n      worker:\n        kind: worker\n        fingerprint: false\n        addrs: [\"127.0.0.1\"]\n        scheme: http\n        port: {}\n        host: \"preview.{{host}}\"\n        headers:\n          X-Bypass: \"${{EP_MIG_TOKEN}}\"\n          Authorization: \"Bearer ${{EP_MIG_TOKEN}}\"\n",
+            worker.port
+        ),
+    );
+    p.write(
+        "suites/www.yaml",
+        &format!(
+            "base_url: http://www.example.test:{}\ndefaults:\n  headers: {{X-Bypass: from-suite}}\ncases:\n  - {{name: same, path: /same}}\n  - {{name: echo, path: /echo}}\n",
+            base.port
+        ),
+    );
+    let vars = [("EP_MIG_TOKEN", TOKEN), ("EP_MIG_KEY", KEY)];
+    let (code, stdout) = run_with(&p, &["run", "--calibrate", "0", "--confirm", "0"], &vars);
+    assert_eq!(code, 1, "{stdout}");
+    // Each server saw its own Host and its provider's headers, and only those.
+    let header = |r: &Request, n: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+    };
+    let b = base_seen.all();
+    let w = worker_seen.all();
+    assert_eq!(b.len(), 2, "{b:?}");
+    assert_eq!(w.len(), 2, "{w:?}");
+    for r in &b {
+        assert_eq!(r.host, "www.example.test");
+        assert_eq!(header(r, "x-staging-key").as_deref(), Some(KEY));
+        assert_eq!(header(r, "x-bypass").as_deref(), Some("from-suite"));
+        assert_eq!(header(r, "authorization"), None);
+    }
+    for r in &w {
+        assert_eq!(r.host, "preview.www.example.test");
+        assert_eq!(header(r, "x-bypass").as_deref(), Some(TOKEN));
+        let bearer = format!("Bearer {TOKEN}");
+        assert_eq!(header(r, "authorization").as_deref(), Some(bearer.as_str()));
+        assert_eq!(header(r, "x-staging-key"), None);
+    }
+    let r = report(&p, "reports/latest");
+    // The baseline's identity headers are not differences with a worker of
+    // unknown kind whose fingerprint is off.
+    assert_eq!(with_verdict(&r, "parity"), vec!["www::same"]);
+    assert_eq!(with_verdict(&r, "differs"), vec!["www::echo"]);
+    let worker_addr = format!("127.0.0.1:{}", worker.port);
+    let echo = &r["cases"][1];
+    assert!(
+        echo["responses"]
+            .as_array()
+            .expect("responses")
+            .iter()
+            .any(|x| x["provider"] == "worker" && x["remote_addr"] == worker_addr.as_str()),
+        "{echo:#}"
+    );
+    // The echoed secret is a difference, shown masked.
+    let json = read(&p, "reports/latest/report.json");
+    assert!(json.contains("[REDACTED]"), "{json}");
+    // Record the worker's behaviour too: golden files are masked alike.
+    let (code, out) = run_with(&p, &["record", "--provider", "worker"], &vars);
+    assert_eq!(code, 0, "{out}");
+    let (_, listed) = run_with(&p, &["list"], &vars);
+    let mut written: Vec<(String, String)> = vec![
+        ("stdout of run".into(), stdout),
+        ("stdout of record".into(), out),
+        ("stdout of list".into(), listed),
+    ];
+    for f in files_under(&p.path("reports"))
+        .into_iter()
+        .chain(files_under(&p.path("golden")))
+    {
+        written.push((
+            f.display().to_string(),
+            std::fs::read_to_string(&f).expect("text"),
+        ));
+    }
+    assert!(
+        written.len() >= 7,
+        "{:?}",
+        written.iter().map(|w| &w.0).collect::<Vec<_>>()
+    );
+    for secret in [TOKEN, KEY] {
+        for form in forms(secret) {
+            for (what, text) in &written {
+                assert!(!text.contains(&form), "{what} holds `{form}`:\n{text}");
+            }
+        }
+    }
+}
