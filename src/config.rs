@@ -256,7 +256,7 @@ impl Config {
         text: &str,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, InputError> {
-        let file: ConfigFile = yaml::parse(path, text)?;
+        let file: ConfigFile = yaml::parse_extensible(path, text)?;
         let severities = file
             .severities
             .iter()

@@ -17,8 +17,11 @@ pub use crate::config::{
 };
 use crate::model::{Expectation, ExpectedDifference, Kind, Verdict};
 use crate::vars::{expand_vars, VarError};
+
+pub mod matrix;
 use crate::yaml::{self, hint, Spanned};
 pub use crate::yaml::{InputError, Location};
+pub use matrix::Matrix;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +47,9 @@ struct DefaultsFile {
     ignore_json: Vec<Spanned<String>>,
     #[serde(default)]
     timeout_ms: Option<u64>,
+    /// The matrix of every case without its own (see `matrix`).
+    #[serde(default)]
+    matrix: Option<Spanned<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +85,10 @@ pub(crate) struct CaseFile {
     /// The one host this case runs on (instead of the suite's hosts).
     #[serde(default)]
     host: Option<Spanned<String>>,
+    /// Named axes of header, cookie or query values: one case per
+    /// combination (`matrix`); replaces the defaults' (`{}`: none).
+    #[serde(default)]
+    matrix: Option<Spanned<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,7 +311,7 @@ impl Suite {
                 format!("{m} (the suite's name is its file name)"),
             )
         })?;
-        let file: SuiteFile = yaml::parse(path, text)?;
+        let file: SuiteFile = yaml::parse_extensible(path, text)?;
         let mut r = Reader {
             path,
             lookup,
@@ -318,6 +328,10 @@ impl Suite {
                 .collect(),
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
+            matrix: match &file.defaults.matrix {
+                None => Matrix::default(),
+                Some(m) => matrix_of(&mut r, m, "defaults.matrix")?,
+            },
         };
         if file.cases.len() > MAX_CASES {
             return Err(too_many_cases(path, file.cases.len()));
@@ -325,7 +339,11 @@ impl Suite {
         let hosts = suite_hosts(&mut r, file.hosts.as_ref(), &base_url)?;
         let mut written = Vec::with_capacity(file.cases.len());
         for (i, c) in file.cases.into_iter().enumerate() {
-            written.push(case(&mut r, &defaults, &base_url, i, c)?);
+            let (c, m) = case(&mut r, &defaults, &base_url, i, c)?;
+            written.extend(m.expand(c));
+            if written.len() > MAX_CASES {
+                return Err(too_many_cases(path, written.len()));
+            }
         }
         let cases = per_host(path, written, &hosts)?;
         Ok(Suite {
@@ -424,7 +442,7 @@ fn per_host(path: &Path, written: Vec<Case>, hosts: &[String]) -> Result<Vec<Cas
             let mut v = c.clone();
             v.host.clone_from(h);
             if several {
-                v.group = Some(c.name.clone());
+                v.group = Some(c.group.clone().unwrap_or_else(|| c.name.clone()));
                 v.name = format!("{}@{h}", c.name);
             }
             let at = Location {
@@ -455,6 +473,24 @@ struct Defaults {
     ignore_headers: BTreeSet<String>,
     ignore_json: Vec<String>,
     timeout_ms: Option<u64>,
+    matrix: Matrix,
+}
+
+/// A written `matrix:` read, its errors at its position.
+fn matrix_of(
+    r: &mut Reader,
+    m: &Spanned<serde_json::Value>,
+    key: &str,
+) -> Result<Matrix, InputError> {
+    let at = r.at(m);
+    Matrix::read(&m.value, &mut |s| r.expand_text(s)).map_err(|(sub, message)| {
+        let key = if sub.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key}.{sub}")
+        };
+        InputError::invalid(at, key, message)
+    })
 }
 
 fn base_url(
@@ -506,7 +542,7 @@ fn case(
     base: &reqwest::Url,
     i: usize,
     c: Spanned<CaseFile>,
-) -> Result<Case, InputError> {
+) -> Result<(Case, Matrix), InputError> {
     let line = Some(c.referenced.line() as usize);
     let c = c.value;
     let ckey = |key: &str| format!("cases[{i}].{key}");
@@ -574,7 +610,11 @@ fn case(
             )
         },
     )?;
-    Ok(Case {
+    let matrix = match &c.matrix {
+        None => defaults.matrix.clone(),
+        Some(m) => matrix_of(r, m, &ckey("matrix"))?,
+    };
+    let case = Case {
         name: c.name.value,
         group: None,
         host,
@@ -590,7 +630,8 @@ fn case(
         probe,
         bust,
         line,
-    })
+    };
+    Ok((case, matrix))
 }
 
 fn method_of(
@@ -1318,5 +1359,201 @@ cases:
         assert!(check_suite_name("shop/www").is_ok());
         assert!(check_suite_name("shop/../www").is_err());
         assert!(check_suite_name("shop//www").is_err());
+    }
+
+    const MATRIX: &str = r#"base_url: https://x.test
+x-agents: &agents
+  mobile: "Mozilla/5.0 (iPhone)"
+  desktop: "Mozilla/5.0 (X11)"
+defaults:
+  headers: {Cookie: "theme=dark", Accept-Language: de}
+  matrix:
+    lang: {Accept-Language: [en, fr]}
+cases:
+  - name: home
+    path: /?a=1
+    matrix:
+      device: {User-Agent: *agents}
+      lang: {Accept-Language: [en, fr, ja]}
+      user: {cookie: {uid: [a, b]}}
+      page: {query: {p: [1, "two words"]}}
+  - name: api
+    path: /api
+  - name: plain
+    path: /
+    matrix: {}
+"#;
+
+    fn header<'a>(c: &'a Case, n: &str) -> Option<&'a str> {
+        c.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(n))
+            .map(|h| h.value.as_str())
+    }
+
+    #[test]
+    fn a_matrix_makes_one_case_per_combination_in_the_order_written() {
+        let s = Suite::parse(Path::new("s.yaml"), MATRIX, &env(&[])).unwrap();
+        let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names.len(), 2 * 3 * 2 * 2 + 2 + 1);
+        assert_eq!(names[0], "home[device=mobile,lang=en,user=a,page=1]");
+        assert_eq!(
+            names[1],
+            "home[device=mobile,lang=en,user=a,page=two words]"
+        );
+        assert_eq!(names[2], "home[device=mobile,lang=en,user=b,page=1]");
+        assert_eq!(
+            names[23],
+            "home[device=desktop,lang=ja,user=b,page=two words]"
+        );
+        assert_eq!(&names[24..], ["api[lang=en]", "api[lang=fr]", "plain"]);
+        let c = &s.cases[23];
+        assert_eq!(c.group.as_deref(), Some("home"));
+        assert_eq!(header(c, "user-agent"), Some("Mozilla/5.0 (X11)"));
+        assert_eq!(header(c, "accept-language"), Some("ja"));
+        assert_eq!(header(c, "cookie"), Some("theme=dark; uid=b"));
+        assert_eq!(c.path, "/?a=1&p=two+words");
+        assert_eq!(
+            c.headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("accept-language"))
+                .count(),
+            1
+        );
+        assert_eq!(s.cases[25].path, "/api");
+        assert_eq!(header(&s.cases[25], "accept-language"), Some("fr"));
+        assert_eq!(s.cases[26].group, None);
+        assert_eq!(header(&s.cases[26], "accept-language"), Some("de"));
+    }
+
+    #[test]
+    fn zipped_axes_hosts_and_secrets() {
+        let text = "base_url: https://x.test\nhosts: [a.test, b.test]\ncases:\n  - name: home\n    path: /\n    matrix:\n      zip: true\n      lang: {Accept-Language: [en, fr]}\n      flag: {X-Flag: {on: \"${FLAG}\", off: \"0\"}}\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[("FLAG", "flag-secret")])).unwrap();
+        let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "home[lang=en,flag=on]@a.test",
+                "home[lang=en,flag=on]@b.test",
+                "home[lang=fr,flag=off]@a.test",
+                "home[lang=fr,flag=off]@b.test",
+            ]
+        );
+        assert!(s.cases.iter().all(|c| c.group.as_deref() == Some("home")));
+        assert!(s.cases[0]
+            .headers
+            .iter()
+            .any(|h| h.secret && h.value == "flag-secret"));
+        assert_eq!(s.secrets, vec!["flag-secret".to_string()]);
+        // A secret must be named: its value would be in the id.
+        let bad = text.replace("{on: \"${FLAG}\", off: \"0\"}", "[\"${FLAG}\", \"0\"]");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("FLAG", "flag-secret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("name it") && !e.contains("flag-secret"), "{e}");
+        // Zipped axes need as many values each.
+        let bad = text.replace("[en, fr]", "[en, fr, ja]");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("FLAG", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:7:") && e.contains("cases[0].matrix.zip"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_matrices_name_file_line_and_key() {
+        let big: Vec<String> = (0..20).map(|i| format!("v{i}")).collect();
+        let list = format!("[{}]", big.join(", "));
+        let cases = [
+            (
+                format!("a: {{X-A: {list}}}, b: {{X-B: {list}}}"),
+                "cases[0].matrix",
+                "more than 256 combinations",
+            ),
+            (
+                "ua: {User-Agent: [\"Mozilla/5.0\"]}".to_string(),
+                "cases[0].matrix.ua.User-Agent",
+                "name the values",
+            ),
+            (
+                "ua: {User-Agent: [a], X-B: [b]}".to_string(),
+                "cases[0].matrix.ua",
+                "must name one header",
+            ),
+            (
+                "\"l[x]\": {X-A: [a]}".to_string(),
+                "cases[0].matrix.l[x]",
+                "cannot be part of an id",
+            ),
+            (
+                "u: {cookie: {\"a;b\": [x]}}".to_string(),
+                "cases[0].matrix.u.cookie",
+                "not a cookie name",
+            ),
+            (
+                "u: {X-A: []}".to_string(),
+                "cases[0].matrix.u.X-A",
+                "between 1 and 64",
+            ),
+            (
+                "u: {X-A: [a, a]}".to_string(),
+                "cases[0].matrix.u.X-A",
+                "given twice",
+            ),
+            ("zip: 3".to_string(), "cases[0].matrix.zip", "true or false"),
+        ];
+        for (m, key, why) in cases {
+            let text = format!(
+                "base_url: https://x.test\ncases:\n  - name: c\n    path: /\n    matrix: {{{m}}}\n"
+            );
+            let e = match Suite::parse(Path::new("s.yaml"), &text, &env(&[])) {
+                Ok(s) => panic!(
+                    "{m}: {:?}",
+                    s.cases.iter().map(|c| &c.name).collect::<Vec<_>>()
+                ),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                e.starts_with("s.yaml:5:13:")
+                    && e.contains(&format!("key `{key}`"))
+                    && e.contains(why),
+                "{m}: {e}"
+            );
+        }
+        let e = Suite::parse(
+            Path::new("s.yaml"),
+            "base_url: https://x.test\ndefaults:\n  matrix: [a]\ncases: []\n",
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("s.yaml:3:") && e.contains("defaults.matrix"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn merge_keys_and_x_keys_reuse_parts_of_a_suite() {
+        let text = "x-api: &api\n  headers: {Accept: application/json}\n  ignore_headers: [x-request-id]\nbase_url: https://x.test\ncases:\n  - <<: *api\n    name: item\n    path: /item\n  - <<: *api\n    name: list\n    path: /list\n    headers: {Accept: text/csv}\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[])).unwrap();
+        assert_eq!(header(&s.cases[0], "accept"), Some("application/json"));
+        assert_eq!(header(&s.cases[1], "accept"), Some("text/csv"));
+        assert!(s.cases[1].ignore_headers.contains("x-request-id"));
+        assert_eq!(s.cases[1].line, Some(9));
+        let e = Suite::parse(
+            Path::new("s.yaml"),
+            &text.replace("x-api", "api"),
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("s.yaml:1:") && e.contains("unknown field `api`"),
+            "{e}"
+        );
     }
 }

@@ -505,3 +505,149 @@ fn a_provider_on_its_own_port_and_host_gets_its_secret_headers_and_reports_never
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Matrices
+// ---------------------------------------------------------------------------
+
+fn matrix_project(port: u16) -> Project {
+    let p = Project::new();
+    p.write("parity.yaml", CONFIG);
+    p.write(
+        "suites/m.yaml",
+        &format!(
+            "base_url: http://www.example.test:{port}\nx-langs: &langs [en, fr]\nhosts: [a.test, c.test]\ncases:\n  - name: home\n    path: /home\n    matrix:\n      lang: {{Accept-Language: *langs}}\n      page: {{query: {{p: [1, 2]}}}}\n  - name: who\n    path: /who\n    host: a.test\n    matrix:\n      user: {{cookie: {{uid: {{alice: a1, bob: b2}}}}}}\n"
+        ),
+    );
+    p
+}
+
+#[test]
+fn a_matrix_runs_every_combination_under_its_own_id() {
+    let s = pair();
+    let p = matrix_project(s.servers.port);
+    let mut want: Vec<String> = Vec::new();
+    for lang in ["en", "fr"] {
+        for page in ["1", "2"] {
+            for host in ["a.test", "c.test"] {
+                want.push(format!("m::home[lang={lang},page={page}]@{host}"));
+            }
+        }
+    }
+    want.push("m::who[user=alice]@a.test".into());
+    want.push("m::who[user=bob]@a.test".into());
+    let (code, out) = run_in(&p, &["list"]);
+    assert_eq!(code, 0, "{out}");
+    let listed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(id, _)| id))
+        .collect();
+    assert_eq!(listed, want);
+    assert!(
+        out.contains(&format!(
+            "m::home[lang=fr,page=2]@c.test  GET http://c.test:{}/home?p=2\n",
+            s.servers.port
+        )),
+        "{out}"
+    );
+    let (code, out) = run_in(&p, &["run", "--calibrate", "0", "--confirm", "0"]);
+    assert_eq!(code, 1, "{out}");
+    // Every combination reached the server with its values.
+    let seen: BTreeSet<(String, String, String, String)> = s
+        .baseline
+        .all()
+        .into_iter()
+        .map(|r| {
+            let h = |n: &str| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            (
+                r.host.clone(),
+                r.path_and_query.clone(),
+                h("accept-language"),
+                h("cookie"),
+            )
+        })
+        .collect();
+    assert_eq!(seen.len(), 10, "{seen:?}");
+    assert!(seen.contains(&(
+        "c.test".into(),
+        "/home?p=2".into(),
+        "fr".into(),
+        String::new()
+    )));
+    assert!(seen.contains(&(
+        "a.test".into(),
+        "/who".into(),
+        String::new(),
+        "uid=b2".into()
+    )));
+    let r = report(&p, "reports/latest");
+    assert_eq!(ids(&r), want);
+    let differs: Vec<String> = want
+        .iter()
+        .filter(|id| id.contains("lang=fr"))
+        .cloned()
+        .collect();
+    assert_eq!(with_verdict(&r, "differs"), differs);
+    for c in r["cases"].as_array().expect("cases") {
+        let id = c["id"].as_str().expect("id");
+        let group = if id.starts_with("m::home[") {
+            "m::home"
+        } else {
+            "m::who"
+        };
+        assert_eq!(c["group"], group, "{id}");
+    }
+    // Markdown escapes the brackets (they render as written).
+    for (file, id) in [
+        ("summary.md", r"home\[lang=fr,page=2\]@c.test"),
+        ("report.html", "home[lang=fr,page=2]@c.test"),
+        ("junit.xml", "home[lang=fr,page=2]@c.test"),
+    ] {
+        let text = read(&p, &format!("reports/latest/{file}"));
+        assert!(text.contains(id), "{file}: {text}");
+    }
+    // libtest: trials carry the same names; an exact filter selects one.
+    let settings =
+        edgeparity::testrunner::Settings::new(p.path("parity.yaml"), None, vec![p.path("suites")]);
+    let log = p.path("libtest.log");
+    let log = log.to_str().expect("utf-8 path");
+    let args = libtest_mimic::Arguments::from_iter(["parity", "--logfile", log]);
+    let outcome = edgeparity::testrunner::run(&args, &settings);
+    assert_eq!(outcome.failed, differs);
+    let args = libtest_mimic::Arguments::from_iter([
+        "parity",
+        "--exact",
+        "m::home[lang=fr,page=1]@a.test",
+        "--logfile",
+        log,
+    ]);
+    let outcome = edgeparity::testrunner::run(&args, &settings);
+    assert_eq!(outcome.failed, vec!["m::home[lang=fr,page=1]@a.test"]);
+    assert_eq!(outcome.conclusion.num_filtered_out, 9);
+}
+
+#[test]
+fn a_matrix_over_its_cap_is_refused_naming_file_line_and_key() {
+    let p = Project::new();
+    p.write("parity.yaml", CONFIG);
+    let many: Vec<String> = (0..17).map(|i| format!("v{i}")).collect();
+    p.write(
+        "suites/big.yaml",
+        &format!(
+            "base_url: http://x.test\ncases:\n  - name: c\n    path: /\n    matrix:\n      a: {{X-A: [{0}]}}\n      b: {{X-B: [{0}]}}\n",
+            many.join(", ")
+        ),
+    );
+    let (code, out) = run_in(&p, &["list"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("suites/big.yaml:6:7: key `cases[0].matrix`: a (17) × b (17) makes more than 256 combinations"),
+        "{out}"
+    );
+}
