@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
 use crate::plan::{Origin, RequestSpec};
+use crate::settings::{Rate, DEFAULT_RATE};
 use crate::suite::{Environment, HttpMode, ProviderConfig, Target};
 
 /// Errors building the executor: bad local input (exit code 2).
@@ -66,6 +67,37 @@ pub struct Executor {
     pub resolutions: Vec<Resolution>,
     timeout: Duration,
     body_cap: u64,
+    /// Per provider: the request-rate cap, if any (`set_rate`).
+    pacers: BTreeMap<String, Pacer>,
+    /// What the rate cap is, in words (printed when a run starts).
+    pub rate: String,
+}
+
+/// A request-rate cap: requests leave at least `interval` apart (no
+/// bursts), in the order they asked for a slot.
+struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    fn new(per_second: f64) -> Pacer {
+        Pacer {
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Wait for this request's slot.
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
 }
 
 /// reqwest's resolver for everything the pinning table does not name: it
@@ -136,12 +168,67 @@ impl Executor {
         if !env.allow_shared_addresses {
             shared_address(&asked)?;
         }
-        Ok(Executor {
+        let mut exec = Executor {
             endpoints,
             resolutions,
             timeout: Duration::from_millis(env.timeout_ms),
             body_cap: env.body_cap_bytes,
-        })
+            pacers: BTreeMap::new(),
+            rate: String::new(),
+        };
+        exec.set_rate(Rate::Default);
+        Ok(exec)
+    }
+
+    /// Cap the requests sent to each provider; says what it did in
+    /// `self.rate`. The default caps a provider with any address off
+    /// loopback at [`DEFAULT_RATE`] and leaves one only on loopback
+    /// unlimited.
+    pub fn set_rate(&mut self, rate: Rate) {
+        self.pacers.clear();
+        let on_loopback = |e: &Endpoint| {
+            e.pinned
+                .values()
+                .flatten()
+                .flatten()
+                .all(|ip| ip.is_loopback())
+        };
+        let (capped, free): (Vec<&String>, Vec<&String>) =
+            self.endpoints.keys().partition(|name| match rate {
+                Rate::Off => false,
+                Rate::PerSecond(_) => true,
+                Rate::Default => !self.endpoints.get(*name).is_some_and(on_loopback),
+            });
+        let (capped, free): (Vec<String>, Vec<String>) = (
+            capped.into_iter().cloned().collect(),
+            free.into_iter().cloned().collect(),
+        );
+        let per_second = match rate {
+            Rate::PerSecond(n) => n,
+            _ => DEFAULT_RATE,
+        };
+        for name in &capped {
+            self.pacers.insert(name.to_string(), Pacer::new(per_second));
+        }
+        let list = |v: &[String]| v.join(", ");
+        self.rate = match rate {
+            Rate::Off => "unlimited (--rate off)".to_string(),
+            Rate::PerSecond(n) => format!("at most {n} requests/s to each provider (--rate)"),
+            Rate::Default if capped.is_empty() => {
+                "unlimited: every provider is on a loopback address (--rate N/s caps it)".into()
+            }
+            Rate::Default => {
+                let mut s = format!(
+                    "at most {DEFAULT_RATE} requests/s to each of {} (the default off loopback; \
+                     --rate N/s or --rate off to change)",
+                    list(&capped)
+                );
+                if !free.is_empty() {
+                    s.push_str(&format!("; unlimited to {} (loopback)", list(&free)));
+                }
+                s
+            }
+        };
     }
 
     /// Send one request to one provider and read the whole response.
@@ -157,6 +244,9 @@ impl Executor {
             .ok_or_else(|| fail(FailureKind::Resolve, "no such provider".into()))?;
         let req = crate::plan::route(req, &endpoint.route);
         let req = req.as_ref();
+        if let Some(p) = self.pacers.get(provider) {
+            p.wait().await;
+        }
         let pinned = endpoint
             .pinned_for(req)
             .map_err(|m| fail(FailureKind::Resolve, m))?;

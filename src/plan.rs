@@ -128,6 +128,64 @@ pub struct Plan {
     pub skipped: Vec<std::path::PathBuf>,
 }
 
+/// Why a selection of cases could not be made, or made nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("--filter `{pattern}` is not a glob: {message}")]
+    BadPattern { pattern: String, message: String },
+    #[error(
+        "{what} selects none of the {total} planned cases: nothing would be compared \
+         (`edgeparity list` shows their ids)"
+    )]
+    Nothing { what: String, total: usize },
+}
+
+impl Plan {
+    /// Keep the cases whose id one of `filters` matches: a glob over the
+    /// whole id (`*` crosses `/`, `::` and `@`), or the id itself (ids of
+    /// matrix cases hold `[...]`, which a glob reads as a class). No filter
+    /// keeps every case; a selection of none is an error.
+    pub fn select(&mut self, filters: &[String]) -> Result<(), SelectError> {
+        if filters.is_empty() {
+            return Ok(());
+        }
+        let mut set = globset::GlobSetBuilder::new();
+        for f in filters {
+            let glob = globset::Glob::new(f).map_err(|e| SelectError::BadPattern {
+                pattern: f.clone(),
+                message: e.kind().to_string(),
+            })?;
+            set.add(glob);
+        }
+        let set = set.build().map_err(|e| SelectError::BadPattern {
+            pattern: filters.join(" "),
+            message: e.to_string(),
+        })?;
+        let total = self.cases.len();
+        self.cases
+            .retain(|c| filters.contains(&c.id) || set.is_match(&c.id));
+        self.nothing_left(
+            &filters
+                .iter()
+                .map(|f| format!("--filter `{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            total,
+        )
+    }
+
+    /// An error when no case is left after `what` chose among `total`.
+    pub fn nothing_left(&self, what: &str, total: usize) -> Result<(), SelectError> {
+        if self.cases.is_empty() {
+            return Err(SelectError::Nothing {
+                what: what.to_string(),
+                total,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Takes the suites: each case moves into its planned case (no copy of a
 /// 100,000-case suite is kept).
 pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
@@ -251,6 +309,60 @@ mod tests {
                 port: 18443
             }]
         );
+    }
+}
+
+#[cfg(test)]
+mod select_tests {
+    use super::*;
+    use crate::suite::Config;
+    use std::path::Path;
+
+    fn plan_of(cases: &str) -> Plan {
+        let config = Config::parse(
+            Path::new("p.yaml"),
+            "environments:\n  t:\n    baseline: a\n    providers:\n      a: {addrs: [127.0.0.2]}\n      b: {addrs: [127.0.0.3]}\n",
+        )
+        .unwrap();
+        let suite = Suite::parse(
+            Path::new("shop/www.yaml"),
+            &format!("base_url: https://x.test\nhosts: [a.test, b.test]\ncases:\n{cases}"),
+            &|_| None,
+        )
+        .unwrap();
+        plan(config.environment(None).unwrap(), vec![suite])
+    }
+
+    #[test]
+    fn filters_select_by_glob_or_exact_id_and_nothing_is_an_error() {
+        let cases = "  - {name: home, path: /, matrix: {lang: {Accept-Language: [en, fr]}}}\n  - {name: api, path: /api}\n";
+        let ids = |filters: &[&str]| -> Result<Vec<String>, String> {
+            let mut p = plan_of(cases);
+            let f: Vec<String> = filters.iter().map(|s| s.to_string()).collect();
+            p.select(&f).map_err(|e| e.to_string())?;
+            Ok(p.cases.into_iter().map(|c| c.id).collect())
+        };
+        assert_eq!(ids(&[]).unwrap().len(), 6);
+        assert_eq!(
+            ids(&["*@b.test"]).unwrap(),
+            vec![
+                "www::home[lang=en]@b.test",
+                "www::home[lang=fr]@b.test",
+                "www::api@b.test"
+            ]
+        );
+        assert_eq!(
+            ids(&["www::home[lang=fr]@a.test", "*::api@a*"]).unwrap(),
+            vec!["www::home[lang=fr]@a.test", "www::api@a.test"]
+        );
+        assert_eq!(ids(&["*lang=fr*"]).unwrap().len(), 2);
+        let e = ids(&["nope::*"]).unwrap_err();
+        assert!(
+            e.contains("--filter `nope::*` selects none of the 6 planned cases"),
+            "{e}"
+        );
+        let e = ids(&["a{b"]).unwrap_err();
+        assert!(e.contains("--filter `a{b` is not a glob"), "{e}");
     }
 }
 

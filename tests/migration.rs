@@ -18,7 +18,6 @@ struct Seen {
 }
 
 #[derive(Clone, Debug)]
-#[allow(dead_code)]
 struct Request {
     host: String,
     path_and_query: String,
@@ -270,9 +269,10 @@ fn hosts_and_nested_suites_give_one_id_everywhere() {
     let pending: Vec<&str> = pending.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(pending, vec!["shop/www::home@b.test"]);
 
-    // Shards split the same ids: every case in exactly one shard.
+    // Shards split the same ids: every case in exactly one shard (a shard
+    // that gets none exits 2 and says so).
     let mut sharded = Vec::new();
-    for k in ["1/2", "2/2"] {
+    for k in ["1/3", "2/3", "3/3"] {
         let dir = format!("reports/shard-{}", &k[..1]);
         let (code, out) = run_in(
             &p,
@@ -288,6 +288,10 @@ fn hosts_and_nested_suites_give_one_id_everywhere() {
                 "0",
             ],
         );
+        if code == 2 {
+            assert!(out.contains(&format!("--shard {k} selects none")), "{out}");
+            continue;
+        }
         assert!(code == 0 || code == 1, "{out}");
         sharded.extend(ids(&report(&p, &dir)));
     }
@@ -650,4 +654,154 @@ fn a_matrix_over_its_cap_is_refused_naming_file_line_and_key() {
         out.contains("suites/big.yaml:6:7: key `cases[0].matrix`: a (17) × b (17) makes more than 256 combinations"),
         "{out}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Selection and pace
+// ---------------------------------------------------------------------------
+
+#[test]
+fn filters_select_cases_and_a_selection_of_none_exits_2() {
+    let s = pair();
+    let p = hosts_project(s.servers.port);
+    let (code, out) = run_in(
+        &p,
+        &["list", "--filter", "shop/*@b.test", "--filter", "www::*"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let listed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(id, _)| id))
+        .collect();
+    assert_eq!(listed, vec!["shop/www::home@b.test", "www::home"]);
+    let (code, out) = run_in(
+        &p,
+        &[
+            "run",
+            "--filter",
+            "shop/*@b.test",
+            "--filter",
+            "www::*",
+            "--confirm",
+            "0",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let r = report(&p, "reports/latest");
+    assert_eq!(ids(&r), vec!["shop/www::home@b.test", "www::home"]);
+    let asked: BTreeSet<String> = s.baseline.all().into_iter().map(|r| r.host).collect();
+    assert_eq!(
+        asked,
+        ["b.test", "c.test"].iter().map(|h| h.to_string()).collect()
+    );
+    // No case selected: exit 2, said, and no report.
+    let (code, out) = run_in(
+        &p,
+        &["run", "--filter", "nope::*", "--report-dir", "reports/none"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("--filter `nope::*` selects none of the 4 planned cases"),
+        "{out}"
+    );
+    assert!(!p.path("reports/none").exists());
+    // A shard that gets none of the selected cases is a selection of none too.
+    let codes: Vec<i32> = ["1/2", "2/2"]
+        .iter()
+        .map(|k| {
+            run_in(
+                &p,
+                &[
+                    "run",
+                    "--filter",
+                    "www::home",
+                    "--shard",
+                    k,
+                    "--confirm",
+                    "0",
+                    "--report-dir",
+                    "reports/s",
+                ],
+            )
+            .0
+        })
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![0, 2], "{codes:?}");
+}
+
+/// The most requests that arrived within any one second.
+fn busiest_second(times: &[std::time::Instant]) -> usize {
+    let mut t = times.to_vec();
+    t.sort();
+    (0..t.len())
+        .map(|i| {
+            t[i..]
+                .iter()
+                .take_while(|x| x.duration_since(t[i]) < std::time::Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn rate_caps_the_requests_each_provider_receives_per_second() {
+    let s = pair();
+    let p = Project::new();
+    p.write("parity.yaml", CONFIG);
+    let mut suite = format!("base_url: http://a.test:{}\ncases:\n", s.servers.port);
+    for i in 0..12 {
+        suite.push_str(&format!("  - {{name: c{i}, path: /p{i}}}\n"));
+    }
+    p.write("suites/r.yaml", &suite);
+    // On loopback the default is unlimited, and said so.
+    let (code, out) = run_in(&p, &["run", "--filter", "r::c0", "--confirm", "0"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("rate: unlimited: every provider is on a loopback address"),
+        "{out}"
+    );
+    let before = [s.baseline.all().len(), s.candidate.all().len()];
+    let (code, out) = run_in(
+        &p,
+        &[
+            "run",
+            "--rate",
+            "5/s",
+            "--jobs",
+            "8",
+            "--calibrate",
+            "0",
+            "--confirm",
+            "0",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("rate: at most 5 requests/s to each provider"),
+        "{out}"
+    );
+    for ((who, seen), before) in [("fastly", &s.baseline), ("cloudflare", &s.candidate)]
+        .into_iter()
+        .zip(before)
+    {
+        let times: Vec<std::time::Instant> = seen.all()[before..].iter().map(|r| r.at).collect();
+        assert_eq!(times.len(), 12, "{who}");
+        // 5/s leaves at most 5 requests in any second; the bound is loose
+        // for scheduling jitter, and the run cannot be faster than the cap
+        // (a slower machine only spreads the requests further).
+        let busiest = busiest_second(&times);
+        assert!(busiest <= 7, "{who}: {busiest} requests within one second");
+        let span = times
+            .iter()
+            .max()
+            .expect("times")
+            .duration_since(*times.iter().min().expect("times"));
+        assert!(
+            span >= std::time::Duration::from_millis(1_760),
+            "{who}: 12 requests at 5/s over {span:?}"
+        );
+    }
 }

@@ -39,6 +39,8 @@ pub struct RecordArgs {
     /// Cases recorded at once.
     #[arg(long, short = 'j', default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: u32,
+    #[command(flatten)]
+    pub rate: super::run::RateArg,
 }
 
 #[derive(clap::Subcommand)]
@@ -74,7 +76,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
     let c = &args.common;
-    let (env, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    let (env, plan) = c.prepare()?;
     let provider = args
         .provider
         .clone()
@@ -87,6 +89,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
     }
     let rt = runtime()?;
     let mut ctx = rt.block_on(RunContext::build(&env, plan))?;
+    args.rate.apply(&mut ctx);
     ctx.options.calibrate = args.calibrate.max(1);
     let cases = ctx.plan.cases.clone();
     let ctx = &ctx;
@@ -228,7 +231,7 @@ fn review(dir: &std::path::Path) -> anyhow::Result<i32> {
 
 pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
     let c = &args.common;
-    let (env, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    let (env, plan) = c.prepare()?;
     let rt = runtime()?;
     let ctx = rt.block_on(RunContext::build(&env, plan))?;
     let baseline = env.baseline.clone();
