@@ -1,5 +1,8 @@
 //! The suites: which requests to send and what to compare, one YAML file
-//! per suite (`suites/*.yaml`).
+//! per suite (`suites/**/*.yaml`, a suite named by its path: `shop/www`).
+//! A written case may become several cases — one per matrix combination
+//! (`matrix`) and per host — each with its own unique name, so every later
+//! stage sees plain cases.
 //!
 //! The keys are a contract with users and their CI scripts, so unknown keys
 //! are errors (with a "did you mean" hint), and every error names the file,
