@@ -124,6 +124,61 @@ struct ProviderFile {
     #[serde(default)]
     #[schemars(with = "Option<FingerprintFile>")]
     fingerprint: Option<Spanned<FingerprintFile>>,
+    /// The scheme this provider is asked with (default: the suite's).
+    #[serde(default)]
+    scheme: Option<Scheme>,
+    /// The port this provider is asked on (default: the suite's, or the
+    /// default port of `scheme` when that differs from the suite's).
+    #[serde(default)]
+    #[schemars(with = "Option<u16>")]
+    port: Option<Spanned<u64>>,
+    /// The Host header and TLS SNI this provider is asked with (an origin,
+    /// a preview hostname); `{host}` is the case's host.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    host: Option<Spanned<String>>,
+    /// Headers added to every request this provider gets (over a case's of
+    /// the same name). `${NAME}` fills a value from the environment; every
+    /// value is a secret, masked in everything written.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    headers: BTreeMap<String, Spanned<String>>,
+}
+
+/// The scheme a provider is asked with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    pub fn default_port(&self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// How one provider is asked, over what the suite says: scheme, port,
+/// Host/SNI and extra headers (from the provider's config).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    pub scheme: Option<Scheme>,
+    pub port: Option<u16>,
+    /// With `{host}` standing for the case's host.
+    pub host: Option<String>,
+    /// Added to every request, replacing a header of the same name.
+    pub headers: Vec<(String, String)>,
 }
 
 /// `false` (checking off), `true` (the built-in one) or a rule.
@@ -197,6 +252,7 @@ pub struct ProviderConfig {
     pub kind: String,
     pub target: Target,
     pub fingerprint: FingerprintSetting,
+    pub endpoint: Endpoint,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +275,8 @@ pub struct Environment {
     /// The remediation catalogue: the built-in entries with the config's
     /// `hints:` in front, validated and compiled at load.
     pub hints: crate::hints::Catalogue,
+    /// The values of the providers' `headers:`: redacted everywhere.
+    pub secrets: Vec<String>,
 }
 
 impl Environment {
@@ -248,8 +306,19 @@ impl Config {
         Self::parse(path, &text)
     }
 
+    /// Parse a config; `${NAME}`s are read from the process environment.
     pub fn parse(path: &Path, text: &str) -> Result<Config, InputError> {
-        let file: ConfigFile = yaml::parse(path, text)?;
+        Self::parse_with(path, text, &|k| std::env::var(k).ok())
+    }
+
+    /// `parse`, with `lookup` reading environment variables (injectable for
+    /// tests).
+    pub fn parse_with(
+        path: &Path,
+        text: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, InputError> {
+        let file: ConfigFile = yaml::parse_extensible(path, text)?;
         let severities = file
             .severities
             .iter()
@@ -261,7 +330,7 @@ impl Config {
         let base_dir = path.parent().unwrap_or(Path::new("."));
         let mut environments = BTreeMap::new();
         for (name, env) in file.environments {
-            let mut env = environment(path, base_dir, &name, env, &severities)?;
+            let mut env = environment(path, base_dir, &name, env, &severities, lookup)?;
             env.hints.clone_from(&hints);
             environments.insert(name, env);
         }
@@ -394,6 +463,7 @@ fn environment(
     name: &str,
     env: Spanned<EnvFile>,
     severities: &[crate::severity::Rule],
+    lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Environment, InputError> {
     let env_at = Location::of(path, &env);
     let env = env.value;
@@ -419,9 +489,16 @@ fn environment(
         ));
     }
     let mut providers = Vec::new();
+    let mut secrets = Vec::new();
     for (pname, p) in env.providers {
         let pkey = format!("{env_key}.providers.{pname}");
-        providers.push(provider(path, &pkey, pname, p)?);
+        let p = provider(path, &pkey, pname, p, lookup)?;
+        for (_, v) in &p.endpoint.headers {
+            if !secrets.contains(v) {
+                secrets.push(v.clone());
+            }
+        }
+        providers.push(p);
     }
     // Baseline first, candidates after in name order (BTreeMap order).
     providers.sort_by_key(|p| p.name != baseline);
@@ -448,6 +525,7 @@ fn environment(
         allow_shared_addresses: env.allow_shared_addresses,
         severities: severities.to_vec(),
         hints: crate::hints::Catalogue::default(),
+        secrets,
     })
 }
 
@@ -456,9 +534,11 @@ fn provider(
     pkey: &str,
     name: String,
     p: Spanned<ProviderFile>,
+    lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProviderConfig, InputError> {
     let at = Location::of(path, &p);
     let p = p.value;
+    let endpoint = endpoint(path, pkey, &p, lookup)?;
     let target = target(path, pkey, at, p.addrs, p.resolve, p.nameserver)?;
     let fingerprint = match p.fingerprint {
         None => FingerprintSetting::BuiltIn,
@@ -469,6 +549,87 @@ fn provider(
         name,
         target,
         fingerprint,
+        endpoint,
+    })
+}
+
+/// A provider's `scheme`, `port`, `host` and `headers`, checked.
+fn endpoint(
+    path: &Path,
+    pkey: &str,
+    p: &ProviderFile,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Endpoint, InputError> {
+    let expand = |s: &Spanned<String>| {
+        crate::vars::expand_vars(&s.value, lookup).map_err(|e| match e {
+            crate::vars::VarError::Undefined(name) => InputError::UndefinedVar {
+                at: Location::of(path, s),
+                name,
+            },
+            crate::vars::VarError::Unterminated => InputError::invalid(
+                Location::of(path, s),
+                format!("{pkey}.headers"),
+                format!(
+                    "`{}` has `${{` without a closing `}}` (write `$${{` for a literal `${{`)",
+                    s.value
+                ),
+            ),
+        })
+    };
+    let port = match &p.port {
+        None => None,
+        Some(port) => Some(
+            u16::try_from(port.value)
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| {
+                    InputError::invalid(
+                        Location::of(path, port),
+                        format!("{pkey}.port"),
+                        format!("must be between 1 and 65535, not {}", port.value),
+                    )
+                })?,
+        ),
+    };
+    let host = match &p.host {
+        None => None,
+        Some(h) => {
+            let probe = h.value.replace("{host}", "host.test");
+            let mut url = reqwest::Url::parse("http://host.test/").map_err(|e| {
+                InputError::invalid(Location::of(path, h), format!("{pkey}.host"), e.to_string())
+            })?;
+            if probe.contains(['/', ':', '@', '[']) || url.set_host(Some(&probe)).is_err() {
+                return Err(InputError::invalid(
+                    Location::of(path, h),
+                    format!("{pkey}.host"),
+                    format!(
+                        "`{}` is not a host name (`{{host}}` stands for the case's host)",
+                        crate::model::visible(&h.value)
+                    ),
+                ));
+            }
+            Some(h.value.clone())
+        }
+    };
+    let mut headers = Vec::with_capacity(p.headers.len());
+    for (k, v) in &p.headers {
+        let (value, _) = expand(v)?;
+        let bad = http::HeaderName::from_bytes(k.as_bytes()).is_err()
+            || http::HeaderValue::from_str(&value).is_err();
+        if bad {
+            return Err(InputError::invalid(
+                Location::of(path, v),
+                format!("{pkey}.headers.{k}"),
+                format!("`{k}` with this value is not a valid header"),
+            ));
+        }
+        headers.push((k.clone(), value));
+    }
+    Ok(Endpoint {
+        scheme: p.scheme,
+        port,
+        host,
+        headers,
     })
 }
 
@@ -492,10 +653,15 @@ fn target(
             let mut ips = Vec::new();
             for a in &addrs.value {
                 let ip: IpAddr = a.value.trim_matches(['[', ']']).parse().map_err(|_| {
+                    let port = a
+                        .value
+                        .parse::<SocketAddr>()
+                        .map(|sa| format!(" (give the port as `port: {}`)", sa.port()))
+                        .unwrap_or_default();
                     InputError::invalid(
                         Location::of(path, a),
                         format!("{pkey}.addrs"),
-                        format!("`{}` is not an IPv4 or IPv6 address", a.value),
+                        format!("`{}` is not an IPv4 or IPv6 address{port}", a.value),
                     )
                 })?;
                 ips.push(ip);
@@ -744,5 +910,65 @@ environments:
             .to_string();
         assert!(s.starts_with("p.yaml:18:3:"), "{s}");
         assert!(s.contains("duplicate"), "{s}");
+    }
+
+    #[test]
+    fn a_provider_sets_its_scheme_port_host_and_secret_headers() {
+        let text = "environments:\n  dev:\n    baseline: fastly\n    providers:\n      fastly:\n        addrs: [\"127.0.0.2\"]\n        headers: {X-Staging-Key: \"k-${KEY}\"}\n      worker:\n        kind: worker\n        addrs: [\"127.0.0.1\"]\n        scheme: http\n        port: 8787\n        host: \"preview.{host}\"\n        fingerprint: false\n";
+        let lookup = |k: &str| (k == "KEY").then(|| "s3cret".to_string());
+        let c = Config::parse_with(Path::new("p.yaml"), text, &lookup).unwrap();
+        let env = c.environment(None).unwrap();
+        let worker = env.providers.iter().find(|p| p.name == "worker").unwrap();
+        assert_eq!(
+            worker.endpoint,
+            Endpoint {
+                scheme: Some(Scheme::Http),
+                port: Some(8787),
+                host: Some("preview.{host}".into()),
+                headers: vec![],
+            }
+        );
+        assert_eq!(
+            env.providers[0].endpoint.headers,
+            vec![("X-Staging-Key".to_string(), "k-s3cret".to_string())]
+        );
+        assert_eq!(env.secrets, vec!["k-s3cret".to_string()]);
+        // Errors name the line and the key; a header's value is never shown.
+        for (from, to, at, why) in [
+            (
+                "port: 8787",
+                "port: 0",
+                "p.yaml:12:15",
+                "between 1 and 65535",
+            ),
+            ("port: 8787", "port: 99999", "p.yaml:12:15", "not 99999"),
+            (
+                "scheme: http",
+                "scheme: ftp",
+                "p.yaml:11:",
+                "unknown variant `ftp`",
+            ),
+            (
+                "\"preview.{host}\"",
+                "\"a/b\"",
+                "p.yaml:13:",
+                "not a host name",
+            ),
+            ("k-${KEY}", "k-${NOPE}", "p.yaml:7:", "NOPE"),
+            ("X-Staging-Key", "X Key", "p.yaml:7:", "not a valid header"),
+        ] {
+            let bad = text.replace(from, to);
+            let e = Config::parse_with(Path::new("p.yaml"), &bad, &lookup)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(at) && e.contains(why), "{to}: {e}");
+            assert!(!e.contains("s3cret"), "{e}");
+        }
+        // An address with a port says where the port goes.
+        let bad = text.replace("[\"127.0.0.1\"]", "[\"127.0.0.1:8787\"]");
+        let e = Config::parse_with(Path::new("p.yaml"), &bad, &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("give the port as `port: 8787`"), "{e}");
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! Each provider gets its own reqwest client whose DNS is replaced by a fixed
 //! table: the suite hosts map to that provider's edge addresses and every
-//! other name fails. Host and TLS SNI stay the suite's host, so the edge sees
-//! exactly what a browser would send; only the TCP destination changes. There
+//! other name fails. Host and TLS SNI stay the case's host, so the edge sees
+//! exactly what a browser would send; only the TCP destination changes —
+//! unless the provider's config asks it otherwise (`scheme`, `port`,
+//! `host`, `headers`: `plan::route`, applied here to every request). There
 //! is no fallback to system DNS and none to another provider: a provider
 //! whose addresses cannot be found fails closed, every one of its cases an
 //! error.
@@ -23,7 +25,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::model::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
-use crate::plan::RequestSpec;
+use crate::plan::{Origin, RequestSpec};
+use crate::settings::{Rate, DEFAULT_RATE};
 use crate::suite::{Environment, HttpMode, ProviderConfig, Target};
 
 /// Errors building the executor: bad local input (exit code 2).
@@ -55,6 +58,8 @@ struct Endpoint {
     client: reqwest::Client,
     /// Pinned addresses per (host, port), or the lookup error.
     pinned: BTreeMap<(String, u16), Result<Vec<IpAddr>, String>>,
+    /// The provider's own scheme, port, host and headers (config).
+    route: crate::config::Endpoint,
 }
 
 pub struct Executor {
@@ -62,6 +67,37 @@ pub struct Executor {
     pub resolutions: Vec<Resolution>,
     timeout: Duration,
     body_cap: u64,
+    /// Per provider: the request-rate cap, if any (`set_rate`).
+    pacers: BTreeMap<String, Pacer>,
+    /// What the rate cap is, in words (printed when a run starts).
+    pub rate: String,
+}
+
+/// A request-rate cap: requests leave at least `interval` apart (no
+/// bursts), in the order they asked for a slot.
+struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    fn new(per_second: f64) -> Pacer {
+        Pacer {
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Wait for this request's slot.
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
 }
 
 /// reqwest's resolver for everything the pinning table does not name: it
@@ -78,83 +114,125 @@ impl reqwest::dns::Resolve for RefuseDns {
 }
 
 impl Executor {
-    /// Look up every provider's addresses for every host (one lookup per
-    /// provider and host) and build one pinned client per provider.
-    pub async fn build(env: &Environment, hosts: &[(String, u16)]) -> Result<Executor, SetupError> {
-        let extra_roots = match &env.ca_file {
-            None => Vec::new(),
-            Some(path) => {
-                let ca_error = |message: String| SetupError::CaFile {
-                    at: env
-                        .ca_file_at
-                        .as_ref()
-                        .map(|l| l.to_string())
-                        .unwrap_or_else(|| "config".into()),
-                    path: path.display().to_string(),
-                    message,
-                };
-                let pem = crate::fsio::read_regular(path, 4 * 1024 * 1024).map_err(ca_error)?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| ca_error(e.to_string()))?;
-                if certs.is_empty() {
-                    return Err(ca_error("no PEM certificate in the file".into()));
-                }
-                certs
-            }
-        };
+    /// Look up every provider's addresses for every host it is asked for
+    /// (one lookup per provider and host: a provider's own `host:` is
+    /// looked up instead of the suite's) and build one pinned client per
+    /// provider.
+    pub async fn build(env: &Environment, hosts: &[Origin]) -> Result<Executor, SetupError> {
+        let extra_roots = extra_roots(env)?;
         // reqwest is built without a crypto provider of its own: ring, which
         // rustls is compiled with here, unless the embedding program (a
         // team's tests/parity.rs) installed one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut endpoints = BTreeMap::new();
         let mut resolutions = Vec::new();
+        // (suite origin, provider, port asked, addresses) for the shared check.
+        let mut asked: Vec<(&Origin, &str, u16, Vec<IpAddr>)> = Vec::new();
         for p in &env.providers {
             let mut pinned = BTreeMap::new();
-            let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .connect_timeout(Duration::from_millis(env.connect_timeout_ms))
-                .dns_resolver(Arc::new(RefuseDns))
-                .pool_max_idle_per_host(64)
-                .tls_backend_rustls();
-            builder = match env.http {
-                HttpMode::Auto => builder,
-                HttpMode::H1 => builder.http1_only(),
-                HttpMode::H2 => builder.http2_prior_knowledge(),
-            };
-            // The platform's trust store, and the config's extra roots.
-            builder = builder.tls_certs_merge(extra_roots.iter().cloned());
-            if env.insecure {
-                builder = builder.danger_accept_invalid_certs(true);
-            }
-            for (host, port) in hosts {
-                let r = find_addrs(p, host).await;
-                if let Some(addrs) = r.error.is_none().then_some(&r.addrs) {
-                    let sockets: Vec<SocketAddr> =
-                        addrs.iter().map(|ip| SocketAddr::new(*ip, *port)).collect();
-                    builder = builder.resolve_to_addrs(host, &sockets);
-                    pinned.insert((host.clone(), *port), Ok(addrs.clone()));
-                } else {
-                    let msg = r.error.clone().unwrap_or_default();
-                    pinned.insert((host.clone(), *port), Err(msg));
+            let mut builder = client_builder(env, &extra_roots);
+            let mut found: BTreeMap<String, Result<Vec<IpAddr>, String>> = BTreeMap::new();
+            for origin in hosts {
+                let to = origin.for_provider(&p.endpoint);
+                if !found.contains_key(&to.host) {
+                    let r = find_addrs(p, &to.host).await;
+                    let addrs = match &r.error {
+                        None => Ok(r.addrs.clone()),
+                        Some(e) => Err(e.clone()),
+                    };
+                    found.insert(to.host.clone(), addrs);
+                    resolutions.push(r);
                 }
-                resolutions.push(r);
+                let addrs = found
+                    .get(&to.host)
+                    .cloned()
+                    .unwrap_or_else(|| Err(String::new()));
+                if let Ok(ips) = &addrs {
+                    let sockets: Vec<SocketAddr> =
+                        ips.iter().map(|ip| SocketAddr::new(*ip, to.port)).collect();
+                    builder = builder.resolve_to_addrs(&to.host, &sockets);
+                    asked.push((origin, &p.name, to.port, ips.clone()));
+                }
+                pinned.insert((to.host, to.port), addrs);
             }
             let client = builder.build().map_err(|e| SetupError::Client {
                 provider: p.name.clone(),
                 message: error_chain(&e),
             })?;
-            endpoints.insert(p.name.clone(), Endpoint { client, pinned });
+            let route = p.endpoint.clone();
+            endpoints.insert(
+                p.name.clone(),
+                Endpoint {
+                    client,
+                    pinned,
+                    route,
+                },
+            );
         }
         if !env.allow_shared_addresses {
-            shared_address(&resolutions)?;
+            shared_address(&asked)?;
         }
-        Ok(Executor {
+        let mut exec = Executor {
             endpoints,
             resolutions,
             timeout: Duration::from_millis(env.timeout_ms),
             body_cap: env.body_cap_bytes,
-        })
+            pacers: BTreeMap::new(),
+            rate: String::new(),
+        };
+        exec.set_rate(Rate::Default);
+        Ok(exec)
+    }
+
+    /// Cap the requests sent to each provider; says what it did in
+    /// `self.rate`. The default caps a provider with any address off
+    /// loopback at [`DEFAULT_RATE`] and leaves one only on loopback
+    /// unlimited.
+    pub fn set_rate(&mut self, rate: Rate) {
+        self.pacers.clear();
+        let on_loopback = |e: &Endpoint| {
+            e.pinned
+                .values()
+                .flatten()
+                .flatten()
+                .all(|ip| ip.is_loopback())
+        };
+        let (capped, free): (Vec<&String>, Vec<&String>) =
+            self.endpoints.keys().partition(|name| match rate {
+                Rate::Off => false,
+                Rate::PerSecond(_) => true,
+                Rate::Default => !self.endpoints.get(*name).is_some_and(on_loopback),
+            });
+        let (capped, free): (Vec<String>, Vec<String>) = (
+            capped.into_iter().cloned().collect(),
+            free.into_iter().cloned().collect(),
+        );
+        let per_second = match rate {
+            Rate::PerSecond(n) => n,
+            _ => DEFAULT_RATE,
+        };
+        for name in &capped {
+            self.pacers.insert(name.to_string(), Pacer::new(per_second));
+        }
+        let list = |v: &[String]| v.join(", ");
+        self.rate = match rate {
+            Rate::Off => "unlimited (--rate off)".to_string(),
+            Rate::PerSecond(n) => format!("at most {n} requests/s to each provider (--rate)"),
+            Rate::Default if capped.is_empty() => {
+                "unlimited: every provider is on a loopback address (--rate N/s caps it)".into()
+            }
+            Rate::Default => {
+                let mut s = format!(
+                    "at most {DEFAULT_RATE} requests/s to each of {} (the default off loopback; \
+                     --rate N/s or --rate off to change)",
+                    list(&capped)
+                );
+                if !free.is_empty() {
+                    s.push_str(&format!("; unlimited to {} (loopback)", list(&free)));
+                }
+                s
+            }
+        };
     }
 
     /// Send one request to one provider and read the whole response.
@@ -168,6 +246,11 @@ impl Executor {
             .endpoints
             .get(provider)
             .ok_or_else(|| fail(FailureKind::Resolve, "no such provider".into()))?;
+        let req = crate::plan::route(req, &endpoint.route);
+        let req = req.as_ref();
+        if let Some(p) = self.pacers.get(provider) {
+            p.wait().await;
+        }
         let pinned = endpoint
             .pinned_for(req)
             .map_err(|m| fail(FailureKind::Resolve, m))?;
@@ -247,6 +330,51 @@ impl Executor {
     }
 }
 
+/// The environment's `ca_file` certificates.
+fn extra_roots(env: &Environment) -> Result<Vec<reqwest::Certificate>, SetupError> {
+    let Some(path) = &env.ca_file else {
+        return Ok(Vec::new());
+    };
+    let ca_error = |message: String| SetupError::CaFile {
+        at: env
+            .ca_file_at
+            .as_ref()
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "config".into()),
+        path: path.display().to_string(),
+        message,
+    };
+    let pem = crate::fsio::read_regular(path, 4 * 1024 * 1024).map_err(ca_error)?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(ca_error("no PEM certificate in the file".into()));
+    }
+    Ok(certs)
+}
+
+/// A client that follows no redirect, uses no proxy, decompresses nothing
+/// and refuses every name the pinning table does not hold.
+fn client_builder(env: &Environment, roots: &[reqwest::Certificate]) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(Duration::from_millis(env.connect_timeout_ms))
+        .dns_resolver(Arc::new(RefuseDns))
+        .pool_max_idle_per_host(64)
+        .tls_backend_rustls();
+    builder = match env.http {
+        HttpMode::Auto => builder,
+        HttpMode::H1 => builder.http1_only(),
+        HttpMode::H2 => builder.http2_prior_knowledge(),
+    };
+    // The platform's trust store, and the config's extra roots.
+    builder = builder.tls_certs_merge(roots.iter().cloned());
+    if env.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder
+}
+
 impl Endpoint {
     /// The addresses this provider is pinned to for the request's host and
     /// port, or why there are none.
@@ -274,9 +402,11 @@ fn header_lines(map: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// An address two providers share for one host (IPv4-mapped IPv6 taken as
-/// the IPv4 address it maps), for pinned and resolved targets alike.
-fn shared_address(resolutions: &[Resolution]) -> Result<(), SetupError> {
+/// An address and port two providers share for one suite origin
+/// (IPv4-mapped IPv6 taken as the IPv4 address it maps), for pinned and
+/// resolved targets alike. One address on two ports is two servers (a
+/// local `wrangler dev` beside another local server).
+fn shared_address(asked: &[(&Origin, &str, u16, Vec<IpAddr>)]) -> Result<(), SetupError> {
     let canon = |ip: &IpAddr| match ip {
         IpAddr::V6(v6) => v6
             .to_ipv4_mapped()
@@ -284,21 +414,21 @@ fn shared_address(resolutions: &[Resolution]) -> Result<(), SetupError> {
             .unwrap_or(IpAddr::V6(*v6)),
         v4 => *v4,
     };
-    let mut seen: BTreeMap<(&str, IpAddr), &str> = BTreeMap::new();
-    for r in resolutions {
-        for ip in &r.addrs {
-            let key = (r.host.as_str(), canon(ip));
+    let mut seen: BTreeMap<(&Origin, IpAddr, u16), &str> = BTreeMap::new();
+    for (origin, provider, port, addrs) in asked {
+        for ip in addrs {
+            let key = (*origin, canon(ip), *port);
             match seen.get(&key) {
-                Some(other) if *other != r.provider => {
+                Some(other) if other != provider => {
                     return Err(SetupError::SharedAddress {
                         a: other.to_string(),
-                        b: r.provider.clone(),
-                        host: r.host.clone(),
+                        b: provider.to_string(),
+                        host: origin.host.clone(),
                         addr: key.1,
                     })
                 }
                 _ => {
-                    seen.insert(key, &r.provider);
+                    seen.insert(key, provider);
                 }
             }
         }

@@ -5,7 +5,8 @@
 pub const PARITY: i32 = 0;
 /// At least one case differs (every confirmation re-run agreed).
 pub const DIFFERS: i32 = 1;
-/// Bad usage, config or suite: nothing was compared.
+/// Bad usage, config or suite, or a selection (`--filter`, `--shard`) of no
+/// case: nothing was compared.
 pub const USAGE: i32 = 2;
 /// No case differs or is flaky, but at least one could not be compared (a
 /// provider refused, reset, timed out, failed TLS or its fingerprint), or

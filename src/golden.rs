@@ -313,12 +313,12 @@ pub fn write(
     pending: bool,
 ) -> Result<Written, GoldenError> {
     let case = g.case.rsplit("::").next().unwrap_or(&g.case);
-    for (what, name) in [("suite", suite), ("case", case)] {
-        crate::suite::check_name(name, what).map_err(|message| GoldenError::Io {
+    crate::suite::check_suite_name(suite)
+        .and_then(|_| crate::suite::check_name(case, "case"))
+        .map_err(|message| GoldenError::Io {
             path: dir.display().to_string(),
             message: format!("refusing to write a golden file: {message}"),
         })?;
-    }
     let path = path_for(dir, suite, case);
     let io = |p: &Path, e: std::io::Error| GoldenError::Io {
         path: p.display().to_string(),
@@ -353,21 +353,28 @@ pub fn write(
     })
 }
 
-/// Every pending `.new` file under `dir`, sorted, with its case id.
+/// Every pending `.new` file under `dir`, sorted, with its case id: a
+/// file `SUITE/CASE.yaml.new` (SUITE may be nested, `shop/www`) is case
+/// `SUITE::CASE`.
 pub fn pending(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    let Ok(suites) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for s in suites.flatten() {
-        let suite = s.file_name().to_string_lossy().to_string();
-        let Ok(files) = std::fs::read_dir(s.path()) else {
+    let mut todo = vec![(dir.to_path_buf(), Vec::<String>::new())];
+    while let Some((d, suite)) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
-        for f in files.flatten() {
-            let name = f.file_name().to_string_lossy().to_string();
-            if let Some(case) = name.strip_suffix(".yaml.new") {
-                out.push((format!("{suite}::{case}"), f.path()));
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                if suite.len() < crate::suite::MAX_SUITE_DEPTH + 1 {
+                    let mut deeper = suite.clone();
+                    deeper.push(name);
+                    todo.push((e.path(), deeper));
+                }
+            } else if let Some(case) = name.strip_suffix(".yaml.new") {
+                if !suite.is_empty() {
+                    out.push((format!("{}::{case}", suite.join("/")), e.path()));
+                }
             }
         }
     }

@@ -207,6 +207,7 @@ pub fn evaluate(
         id: case.id.clone(),
         suite: case.suite.clone(),
         name: case.case.name.clone(),
+        group: case.group(),
         verdict,
         differences,
         error,

@@ -40,6 +40,7 @@ pub mod shard;
 pub mod stats;
 pub mod suite;
 pub mod testrunner;
+pub mod vars;
 pub mod watch;
 pub mod yaml;
 

@@ -5,9 +5,72 @@
 //! gets the same request; only the address it is pinned to differs, and that
 //! is `exec`'s business.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::config::Endpoint;
 use crate::suite::{Case, Environment, Suite};
+
+/// Where a request goes before pinning: scheme, host (the Host header and
+/// TLS SNI) and port.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    pub fn of(url: &reqwest::Url) -> Origin {
+        Origin {
+            scheme: url.scheme().to_string(),
+            host: url.host_str().unwrap_or_default().to_string(),
+            port: url.port_or_known_default().unwrap_or(443),
+        }
+    }
+
+    /// Where a provider with this endpoint is asked instead: its own
+    /// `host` (`{host}` filled with this host), its `scheme`, and its
+    /// `port` (default: this port, or the default port of its scheme
+    /// when that is not this scheme).
+    pub fn for_provider(&self, e: &Endpoint) -> Origin {
+        let scheme = e.scheme.map(|s| s.as_str().to_string());
+        let port = match (e.port, e.scheme) {
+            (Some(p), _) => p,
+            (None, Some(s)) if s.as_str() != self.scheme => s.default_port(),
+            _ => self.port,
+        };
+        Origin {
+            host: match &e.host {
+                Some(h) => h.replace("{host}", &self.host).to_ascii_lowercase(),
+                None => self.host.clone(),
+            },
+            scheme: scheme.unwrap_or_else(|| self.scheme.clone()),
+            port,
+        }
+    }
+}
+
+/// The request as one provider gets it: its endpoint's scheme, host and
+/// port, and its headers over the case's (the same request when the
+/// provider sets none of them).
+pub fn route<'a>(req: &'a RequestSpec, e: &Endpoint) -> Cow<'a, RequestSpec> {
+    if *e == Endpoint::default() {
+        return Cow::Borrowed(req);
+    }
+    let mut r = req.clone();
+    let to = Origin::of(&r.url).for_provider(e);
+    // http and https are both "special" schemes, so these cannot fail for
+    // the URLs a suite makes; the pinning check catches any that would.
+    let _ = r.url.set_scheme(&to.scheme);
+    let _ = r.url.set_host(Some(&to.host));
+    let _ = r.url.set_port(Some(to.port));
+    for (k, v) in &e.headers {
+        r.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+        r.headers.push((k.clone(), v.clone()));
+    }
+    Cow::Owned(r)
+}
 
 /// One request as it goes on the wire (before pinning).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +85,8 @@ pub struct RequestSpec {
 /// A case ready to run against every provider of the environment.
 #[derive(Debug, Clone)]
 pub struct PlannedCase {
-    /// `SUITE::CASE`.
+    /// `SUITE::CASE`, where CASE is the case's unique name (`home@HOST` with
+    /// several hosts).
     pub id: String,
     pub suite: String,
     pub case: Case,
@@ -35,14 +99,24 @@ pub struct PlannedCase {
     pub secret_headers: BTreeSet<String>,
 }
 
+impl PlannedCase {
+    /// `SUITE::CASE` of the case as written, when it runs as several.
+    pub fn group(&self) -> Option<String> {
+        self.case
+            .group
+            .as_ref()
+            .map(|g| format!("{}::{g}", self.suite))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub environment: String,
     pub baseline: String,
     pub cases: Vec<PlannedCase>,
-    /// Every (host, port) the run talks to: one address lookup per provider
-    /// and host.
-    pub hosts: BTreeSet<(String, u16)>,
+    /// Every origin the cases are asked at (before a provider's own
+    /// endpoint): one address lookup per provider and host.
+    pub hosts: BTreeSet<Origin>,
     /// Values filled from environment variables, redacted everywhere.
     pub secrets: Vec<String>,
     /// Set when the run takes one shard of the cases.
@@ -54,15 +128,72 @@ pub struct Plan {
     pub skipped: Vec<std::path::PathBuf>,
 }
 
+/// Why a selection of cases could not be made, or made nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("--filter `{pattern}` is not a glob: {message}")]
+    BadPattern { pattern: String, message: String },
+    #[error(
+        "{what} selects none of the {total} planned cases: nothing would be compared \
+         (`edgeparity list` shows their ids)"
+    )]
+    Nothing { what: String, total: usize },
+}
+
+impl Plan {
+    /// Keep the cases whose id one of `filters` matches: a glob over the
+    /// whole id (`*` crosses `/`, `::` and `@`), or the id itself (ids of
+    /// matrix cases hold `[...]`, which a glob reads as a class). No filter
+    /// keeps every case; a selection of none is an error.
+    pub fn select(&mut self, filters: &[String]) -> Result<(), SelectError> {
+        if filters.is_empty() {
+            return Ok(());
+        }
+        let mut set = globset::GlobSetBuilder::new();
+        for f in filters {
+            let glob = globset::Glob::new(f).map_err(|e| SelectError::BadPattern {
+                pattern: f.clone(),
+                message: e.kind().to_string(),
+            })?;
+            set.add(glob);
+        }
+        let set = set.build().map_err(|e| SelectError::BadPattern {
+            pattern: filters.join(" "),
+            message: e.to_string(),
+        })?;
+        let total = self.cases.len();
+        self.cases
+            .retain(|c| filters.contains(&c.id) || set.is_match(&c.id));
+        self.nothing_left(
+            &filters
+                .iter()
+                .map(|f| format!("--filter `{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            total,
+        )
+    }
+
+    /// An error when no case is left after `what` chose among `total`.
+    pub fn nothing_left(&self, what: &str, total: usize) -> Result<(), SelectError> {
+        if self.cases.is_empty() {
+            return Err(SelectError::Nothing {
+                what: what.to_string(),
+                total,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Takes the suites: each case moves into its planned case (no copy of a
 /// 100,000-case suite is kept).
 pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
     let providers: Vec<String> = env.providers.iter().map(|p| p.name.clone()).collect();
     let mut cases = Vec::new();
     let mut hosts = BTreeSet::new();
-    let mut secrets = Vec::new();
+    let mut secrets = env.secrets.clone();
     for mut suite in suites {
-        hosts.insert((suite.host.clone(), suite.port));
         for s in &suite.secrets {
             if !secrets.contains(s) {
                 secrets.push(s.clone());
@@ -71,12 +202,17 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
         let suite_cases = std::mem::take(&mut suite.cases);
         cases.reserve(suite_cases.len());
         for case in suite_cases {
+            let request = request_for(&suite, &case);
+            let origin = Origin::of(&request.url);
+            if !hosts.contains(&origin) {
+                hosts.insert(origin);
+            }
             cases.push(PlannedCase {
                 id: format!("{}::{}", suite.name, case.name),
                 suite: suite.name.clone(),
-                host: suite.host.clone(),
+                host: case.host.clone(),
                 port: suite.port,
-                request: request_for(&suite, &case),
+                request,
                 providers: providers.clone(),
                 secret_headers: case
                     .headers
@@ -100,10 +236,15 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
     }
 }
 
-/// The URL is the suite's base URL with the case's path (and query) appended;
-/// its host stays the suite's host, so Host and SNI are the same everywhere.
+/// The URL is the suite's base URL with the case's host and its path (and
+/// query) appended, so Host and SNI are the case's host on every provider
+/// (unless a provider's `host:` says otherwise, see `route`).
 fn request_for(suite: &Suite, case: &Case) -> RequestSpec {
     let mut url = suite.base_url.clone();
+    if url.host_str() != Some(case.host.as_str()) {
+        // Checked when the suite was read (`suite::host_name`).
+        let _ = url.set_host(Some(&case.host));
+    }
     let base_path = url.path().trim_end_matches('/').to_string();
     let (path, query) = match case.path.split_once('?') {
         Some((p, q)) => (p, Some(q)),
@@ -162,7 +303,131 @@ mod tests {
         "#);
         assert_eq!(
             p.hosts.into_iter().collect::<Vec<_>>(),
-            vec![("www.example.test".to_string(), 18443)]
+            vec![Origin {
+                scheme: "https".into(),
+                host: "www.example.test".into(),
+                port: 18443
+            }]
+        );
+    }
+}
+
+#[cfg(test)]
+mod select_tests {
+    use super::*;
+    use crate::suite::Config;
+    use std::path::Path;
+
+    fn plan_of(cases: &str) -> Plan {
+        let config = Config::parse(
+            Path::new("p.yaml"),
+            "environments:\n  t:\n    baseline: a\n    providers:\n      a: {addrs: [127.0.0.2]}\n      b: {addrs: [127.0.0.3]}\n",
+        )
+        .unwrap();
+        let suite = Suite::parse(
+            Path::new("shop/www.yaml"),
+            &format!("base_url: https://x.test\nhosts: [a.test, b.test]\ncases:\n{cases}"),
+            &|_| None,
+        )
+        .unwrap();
+        plan(config.environment(None).unwrap(), vec![suite])
+    }
+
+    #[test]
+    fn filters_select_by_glob_or_exact_id_and_nothing_is_an_error() {
+        let cases = "  - {name: home, path: /, matrix: {lang: {Accept-Language: [en, fr]}}}\n  - {name: api, path: /api}\n";
+        let ids = |filters: &[&str]| -> Result<Vec<String>, String> {
+            let mut p = plan_of(cases);
+            let f: Vec<String> = filters.iter().map(|s| s.to_string()).collect();
+            p.select(&f).map_err(|e| e.to_string())?;
+            Ok(p.cases.into_iter().map(|c| c.id).collect())
+        };
+        assert_eq!(ids(&[]).unwrap().len(), 6);
+        assert_eq!(
+            ids(&["*@b.test"]).unwrap(),
+            vec![
+                "www::home[lang=en]@b.test",
+                "www::home[lang=fr]@b.test",
+                "www::api@b.test"
+            ]
+        );
+        assert_eq!(
+            ids(&["www::home[lang=fr]@a.test", "*::api@a*"]).unwrap(),
+            vec!["www::home[lang=fr]@a.test", "www::api@a.test"]
+        );
+        assert_eq!(ids(&["*lang=fr*"]).unwrap().len(), 2);
+        let e = ids(&["nope::*"]).unwrap_err();
+        assert!(
+            e.contains("--filter `nope::*` selects none of the 6 planned cases"),
+            "{e}"
+        );
+        let e = ids(&["a{b"]).unwrap_err();
+        assert!(e.contains("--filter `a{b` is not a glob"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+    use crate::config::Scheme;
+
+    fn req(url: &str) -> RequestSpec {
+        RequestSpec {
+            method: http::Method::GET,
+            url: reqwest::Url::parse(url).unwrap(),
+            headers: vec![
+                ("X-Key".into(), "case".into()),
+                ("Accept".into(), "*/*".into()),
+            ],
+            body: None,
+            timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_provider_endpoint_changes_scheme_port_host_and_headers() {
+        let r = req("https://www.example.test/a?b=1");
+        // Nothing set: the same request, not a copy.
+        assert!(matches!(route(&r, &Endpoint::default()), Cow::Borrowed(_)));
+        let wrangler = Endpoint {
+            scheme: Some(Scheme::Http),
+            port: Some(8787),
+            host: None,
+            headers: vec![("x-key".into(), "provider".into())],
+        };
+        let got = route(&r, &wrangler);
+        assert_eq!(got.url.as_str(), "http://www.example.test:8787/a?b=1");
+        assert_eq!(
+            got.headers,
+            vec![
+                ("Accept".to_string(), "*/*".to_string()),
+                ("x-key".to_string(), "provider".to_string())
+            ]
+        );
+        // Another scheme without a port: that scheme's default port.
+        let plain = Endpoint {
+            scheme: Some(Scheme::Http),
+            ..Endpoint::default()
+        };
+        let r2 = req("https://www.example.test:18443/");
+        assert_eq!(route(&r2, &plain).url.as_str(), "http://www.example.test/");
+        // The same scheme keeps the suite's port; `{host}` is the case's host.
+        let origin = Endpoint {
+            scheme: Some(Scheme::Https),
+            host: Some("origin-{host}".into()),
+            ..Endpoint::default()
+        };
+        assert_eq!(
+            route(&r2, &origin).url.as_str(),
+            "https://origin-www.example.test:18443/"
+        );
+        assert_eq!(
+            Origin::of(&r2.url).for_provider(&origin),
+            Origin {
+                scheme: "https".into(),
+                host: "origin-www.example.test".into(),
+                port: 18443
+            }
         );
     }
 }

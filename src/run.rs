@@ -67,7 +67,7 @@ pub struct RunContext {
 
 impl RunContext {
     pub async fn build(env: &Environment, plan: Plan) -> Result<RunContext, SetupError> {
-        let hosts: Vec<(String, u16)> = plan.hosts.iter().cloned().collect();
+        let hosts: Vec<crate::plan::Origin> = plan.hosts.iter().cloned().collect();
         let exec = Executor::build(env, &hosts).await?;
         let mut profiles = BTreeMap::new();
         let mut fingerprints = BTreeMap::new();
@@ -272,6 +272,7 @@ fn load_golden(
         id: case.id.clone(),
         suite: case.suite.clone(),
         name: case.case.name.clone(),
+        group: case.group(),
         verdict,
         differences: Vec::new(),
         error: Some(error),
@@ -393,11 +394,23 @@ pub async fn record_case(
             probes_cache: matches!(case.case.probe, crate::suite::Probe::Sequence { .. }),
         })
         .collect();
+    // The host this provider is asked for (its own `host:`, if any).
+    let asked = ctx
+        .env
+        .providers
+        .iter()
+        .find(|p| p.name == provider_name)
+        .map(|p| {
+            crate::plan::Origin::of(&case.request.url)
+                .for_provider(&p.endpoint)
+                .host
+        })
+        .unwrap_or_else(|| case.host.clone());
     let addrs = ctx
         .exec
         .resolutions
         .iter()
-        .filter(|r| r.provider == provider_name && r.host == case.host)
+        .filter(|r| r.provider == provider_name && r.host == asked)
         .flat_map(|r| r.addrs.iter().map(|a| a.to_string()))
         .collect();
     let vary = probes

@@ -44,6 +44,44 @@ pub fn cache_outcomes(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// The schema as committed: a JSON value with its keys in schemars' order.
+/// Top-level `x-` keys are accepted (a place for YAML anchors to reuse;
+/// the loaders read past them), so the root allows them by pattern.
 pub fn finish(schema: Schema) -> serde_json::Value {
-    schema.to_value()
+    let mut value = schema.to_value();
+    if let Some(root) = value.as_object_mut() {
+        root.insert(
+            "patternProperties".into(),
+            serde_json::json!({"^x-": {"description": "An extension key, ignored: a place for YAML anchors (`x-common: &common ...`) to reuse with merge keys (`<<: *common`)."}}),
+        );
+    }
+    value
+}
+
+/// `matrix:`: named axes, each setting one header, one cookie or one query
+/// parameter to each of its values (a list, or a map of label to value),
+/// and `zip` to pair the i-th values instead of taking the product.
+pub fn matrix(_: &mut SchemaGenerator) -> Schema {
+    let values = json_schema!({
+        "oneOf": [
+            {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+            {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+        ]
+    });
+    let named = json_schema!({
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": values,
+    });
+    json_schema!({
+        "type": ["object", "null"],
+        "description": "Named axes of header, cookie or query values; each combination is a case `CASE[axis=label,...]` (at most 256). `zip: true` pairs the i-th values instead of taking the product.",
+        "properties": {
+            "zip": {"type": "boolean", "description": "Pair the i-th values of every axis instead of taking the product."}
+        },
+        "additionalProperties": {
+            "description": "An axis: `{HEADER: values}`, `{cookie: {NAME: values}}` or `{query: {NAME: values}}`; values are a list (each its own label) or a map of label to value.",
+            "oneOf": [named, {"type": "object", "properties": {"cookie": named, "query": named}, "minProperties": 1, "maxProperties": 1}]
+        }
+    })
 }

@@ -73,6 +73,62 @@ impl Settings {
     }
 }
 
+/// `--rate` (`PARITY_RATE` for the libtest runner): the most requests per
+/// second sent to each provider.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Rate {
+    /// [`DEFAULT_RATE`] to a provider with any address off loopback
+    /// (production edges, staging); unlimited to one only on loopback
+    /// (the testbed, a local `wrangler dev`, in-test servers).
+    #[default]
+    Default,
+    /// No cap.
+    Off,
+    /// At most this many requests per second to each provider.
+    PerSecond(f64),
+}
+
+/// The default cap off loopback, in requests per second per provider:
+/// low enough for a WAF's or a bot rule's rate limits on a shared edge,
+/// high enough for a few hundred cases in a minute.
+pub const DEFAULT_RATE: f64 = 10.0;
+/// The highest `--rate` accepted.
+pub const MAX_RATE: f64 = 100_000.0;
+
+impl Rate {
+    /// `N/s`, `N/min` (or `N/m`), `N` (per second), or `off`.
+    pub fn parse(s: &str) -> Result<Rate, String> {
+        let t = s.trim().to_ascii_lowercase();
+        if matches!(t.as_str(), "off" | "none" | "unlimited") {
+            return Ok(Rate::Off);
+        }
+        let (n, per) = match t.split_once('/') {
+            None => (t.as_str(), 1.0),
+            Some((n, "s" | "sec" | "second")) => (n, 1.0),
+            Some((n, "m" | "min" | "minute")) => (n, 60.0),
+            Some(_) => return Err(format!("`{s}`: the unit is /s or /min, like 10/s")),
+        };
+        let n: f64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a rate like 10/s, 600/min or off"))?;
+        let rate = n / per;
+        if !(rate.is_finite() && rate > 0.0 && rate <= MAX_RATE) {
+            return Err(format!(
+                "`{s}`: a rate is above 0 and at most {MAX_RATE}/s (or `off`)"
+            ));
+        }
+        Ok(Rate::PerSecond(rate))
+    }
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Rate, String> {
+        Rate::parse(s)
+    }
+}
+
 /// The async runtime every command and the test runner use.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -113,5 +169,17 @@ mod tests {
             e.to_string(),
             "PARITY_UPDATE=`yes` is not one of auto, new (always), no (never)"
         );
+    }
+
+    #[test]
+    fn rates_parse_with_their_unit() {
+        assert_eq!(Rate::parse("10/s"), Ok(Rate::PerSecond(10.0)));
+        assert_eq!(Rate::parse(" 5 "), Ok(Rate::PerSecond(5.0)));
+        assert_eq!(Rate::parse("600/min"), Ok(Rate::PerSecond(10.0)));
+        assert_eq!(Rate::parse("0.5/s"), Ok(Rate::PerSecond(0.5)));
+        assert_eq!(Rate::parse("OFF"), Ok(Rate::Off));
+        for bad in ["0", "-1/s", "10/h", "fast", "NaN", "inf", "1e9"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! The suites: which requests to send and what to compare, one YAML file
-//! per suite (`suites/*.yaml`).
+//! per suite (`suites/**/*.yaml`, a suite named by its path: `shop/www`).
+//! A written case may become several cases — one per matrix combination
+//! (`matrix`) and per host — each with its own unique name, so every later
+//! stage sees plain cases.
 //!
 //! The keys are a contract with users and their CI scripts, so unknown keys
 //! are errors (with a "did you mean" hint), and every error names the file,
@@ -17,8 +20,12 @@ pub use crate::config::{
     Config, Environment, FingerprintSetting, HttpMode, ProviderConfig, Target,
 };
 use crate::model::{Expectation, ExpectedDifference, Kind, Verdict};
+use crate::vars::{expand_vars, VarError};
+
+pub mod matrix;
 use crate::yaml::{self, hint, Spanned};
 pub use crate::yaml::{InputError, Location};
+pub use matrix::Matrix;
 
 /// The raw file. `JsonSchema` makes `schema/suite.schema.json` from these
 /// types (`json_schema`): the schema is what serde reads, doc comments
@@ -40,6 +47,11 @@ pub(crate) struct SuiteFile {
     /// The cases, each a request (or a cache or Vary probe) sent to every provider.
     #[schemars(with = "Vec<CaseFile>")]
     pub(crate) cases: Vec<Spanned<CaseFile>>,
+    /// The hosts every case runs on (the scheme and port still come from
+    /// `base_url`); default: `base_url`'s host.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    hosts: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -60,6 +72,10 @@ struct DefaultsFile {
     /// Per-request timeout in milliseconds.
     #[serde(default)]
     timeout_ms: Option<u64>,
+    /// The matrix of every case without its own (see `matrix`).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::matrix")]
+    matrix: Option<Spanned<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -109,6 +125,15 @@ pub(crate) struct CaseFile {
     #[serde(default)]
     #[schemars(with = "Option<VaryFile>")]
     vary: Option<Spanned<VaryFile>>,
+    /// The one host this case runs on (instead of the suite's hosts).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    host: Option<Spanned<String>>,
+    /// Named axes of header, cookie or query values: one case per
+    /// combination (`matrix`); replaces the defaults' (`{}`: none).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::matrix")]
+    matrix: Option<Spanned<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -238,7 +263,14 @@ pub struct HeaderSpec {
 
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// Unique in its suite: the name written, with `@HOST` when the suite
+    /// has several hosts.
     pub name: String,
+    /// The name written, when one written case became several (several
+    /// hosts): the case's group in the reports.
+    pub group: Option<String>,
+    /// The host this case is asked for (its Host header and TLS SNI).
+    pub host: String,
     pub method: http::Method,
     pub path: String,
     pub headers: Vec<HeaderSpec>,
@@ -258,10 +290,15 @@ pub struct Case {
 
 #[derive(Debug, Clone)]
 pub struct Suite {
+    /// The file's path under the folder it was found in, without `.yaml`
+    /// (`shop/www`), or the file's stem when it was named itself.
     pub name: String,
     pub file: PathBuf,
     pub base_url: reqwest::Url,
+    /// `base_url`'s host.
     pub host: String,
+    /// The hosts the cases run on (`hosts:`, or `base_url`'s host).
+    pub hosts: Vec<String>,
     pub port: u16,
     pub cases: Vec<Case>,
     /// Values filled from environment variables: redacted wherever they appear.
@@ -352,7 +389,7 @@ impl Suite {
                 format!("{m} (the suite's name is its file name)"),
             )
         })?;
-        let file: SuiteFile = yaml::parse(path, text)?;
+        let file: SuiteFile = yaml::parse_extensible(path, text)?;
         let mut r = Reader {
             path,
             lookup,
@@ -369,45 +406,143 @@ impl Suite {
                 .collect(),
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
+            matrix: match &file.defaults.matrix {
+                None => Matrix::default(),
+                Some(m) => matrix_of(&mut r, m, "defaults.matrix")?,
+            },
         };
         if file.cases.len() > MAX_CASES {
-            return Err(InputError::invalid(
-                Location::file(path),
-                "cases",
-                format!(
-                    "{} cases is more than the {MAX_CASES} one suite file may hold: split it into \
-                     several files (a folder of suites runs as one)",
-                    file.cases.len()
-                ),
-            ));
+            return Err(too_many_cases(path, file.cases.len()));
         }
-        let mut seen = BTreeSet::new();
-        let mut cases = Vec::with_capacity(file.cases.len());
+        let hosts = suite_hosts(&mut r, file.hosts.as_ref(), &base_url)?;
+        let mut written = Vec::with_capacity(file.cases.len());
         for (i, c) in file.cases.into_iter().enumerate() {
-            let case = case(&mut r, &defaults, i, c)?;
-            if !seen.insert(case.name.clone()) {
-                return Err(InputError::invalid(
-                    Location {
-                        file: path.to_path_buf(),
-                        line: case.line,
-                        column: None,
-                    },
-                    format!("cases[{i}].name"),
-                    format!("case `{}` appears twice in this suite", case.name),
-                ));
+            let (c, m) = case(&mut r, &defaults, &base_url, i, c)?;
+            written.extend(m.expand(c));
+            if written.len() > MAX_CASES {
+                return Err(too_many_cases(path, written.len()));
             }
-            cases.push(case);
         }
+        let cases = per_host(path, written, &hosts)?;
         Ok(Suite {
             name,
             file: path.to_path_buf(),
             base_url,
             host,
+            hosts,
             port,
             cases,
             secrets: r.secrets,
         })
     }
+}
+
+fn too_many_cases(path: &Path, n: usize) -> InputError {
+    InputError::invalid(
+        Location::file(path),
+        "cases",
+        format!(
+            "{n} cases is more than the {MAX_CASES} one suite file may hold: split it into \
+             several files (a folder of suites runs as one)"
+        ),
+    )
+}
+
+/// Most hosts one suite may name.
+pub const MAX_HOSTS: usize = 1_000;
+
+/// `hosts:` checked (each a host name, none twice), or `base_url`'s host.
+fn suite_hosts(
+    r: &mut Reader,
+    written: Option<&Spanned<Vec<String>>>,
+    base: &reqwest::Url,
+) -> Result<Vec<String>, InputError> {
+    let Some(list) = written else {
+        return Ok(vec![base.host_str().unwrap_or_default().to_string()]);
+    };
+    let at = r.at(list);
+    let invalid = |m: String| InputError::invalid(at.clone(), "hosts", m);
+    if list.value.is_empty() || list.value.len() > MAX_HOSTS {
+        return Err(invalid(format!(
+            "needs between 1 and {MAX_HOSTS} hosts, not {}",
+            list.value.len()
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.value.len());
+    for h in &list.value {
+        let (h, _) = r.expand_text(h).map_err(&invalid)?;
+        let h = host_name(base, &h).map_err(&invalid)?;
+        if out.contains(&h) {
+            return Err(invalid(format!("`{h}` is listed twice")));
+        }
+        out.push(h);
+    }
+    Ok(out)
+}
+
+/// A host a case can be asked for, as the URL library writes it (lower
+/// case): a DNS name or an IPv4 address. An IPv6 literal is refused: its
+/// `:` would make the case id ambiguous.
+fn host_name(base: &reqwest::Url, h: &str) -> Result<String, String> {
+    let shown = crate::model::visible(h);
+    if h.contains(':') || h.contains('[') {
+        return Err(format!(
+            "`{shown}`: an IPv6 address cannot be a suite host (give it in `base_url`)"
+        ));
+    }
+    let mut url = base.clone();
+    url.set_host(Some(h))
+        .map_err(|e| format!("`{shown}` is not a host name: {e}"))?;
+    match url.host_str() {
+        Some(h) if !h.is_empty() => Ok(h.to_string()),
+        _ => Err(format!("`{shown}` is not a host name")),
+    }
+}
+
+/// Each written case on each of its hosts: its own `host:`, or every host
+/// of the suite. When the suite has several hosts, names end in `@HOST`
+/// (`home@www.example.com`) so ids stay unique.
+fn per_host(path: &Path, written: Vec<Case>, hosts: &[String]) -> Result<Vec<Case>, InputError> {
+    let mut all: BTreeSet<&str> = hosts.iter().map(String::as_str).collect();
+    all.extend(
+        written
+            .iter()
+            .map(|c| c.host.as_str())
+            .filter(|h| !h.is_empty()),
+    );
+    let several = all.len() > 1;
+    let mut seen = BTreeSet::new();
+    let mut cases = Vec::with_capacity(written.len());
+    for c in written {
+        let own = [c.host.clone()];
+        let on: &[String] = if c.host.is_empty() { hosts } else { &own };
+        for h in on {
+            let mut v = c.clone();
+            v.host.clone_from(h);
+            if several {
+                v.group = Some(c.group.clone().unwrap_or_else(|| c.name.clone()));
+                v.name = format!("{}@{h}", c.name);
+            }
+            let at = Location {
+                file: path.to_path_buf(),
+                line: c.line,
+                column: None,
+            };
+            check_name(&v.name, "case").map_err(|m| InputError::invalid(at.clone(), "name", m))?;
+            if !seen.insert(v.name.clone()) {
+                return Err(InputError::invalid(
+                    at,
+                    "name",
+                    format!("case `{}` appears twice in this suite", v.name),
+                ));
+            }
+            cases.push(v);
+            if cases.len() > MAX_CASES {
+                return Err(too_many_cases(path, cases.len()));
+            }
+        }
+    }
+    Ok(cases)
 }
 
 /// What `defaults:` gives every case.
@@ -416,6 +551,24 @@ struct Defaults {
     ignore_headers: BTreeSet<String>,
     ignore_json: Vec<String>,
     timeout_ms: Option<u64>,
+    matrix: Matrix,
+}
+
+/// A written `matrix:` read, its errors at its position.
+fn matrix_of(
+    r: &mut Reader,
+    m: &Spanned<serde_json::Value>,
+    key: &str,
+) -> Result<Matrix, InputError> {
+    let at = r.at(m);
+    Matrix::read(&m.value, &mut |s| r.expand_text(s)).map_err(|(sub, message)| {
+        let key = if sub.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key}.{sub}")
+        };
+        InputError::invalid(at, key, message)
+    })
 }
 
 fn base_url(
@@ -464,9 +617,10 @@ fn pointers(r: &Reader, list: &[Spanned<String>], key: &str) -> Result<Vec<Strin
 fn case(
     r: &mut Reader,
     defaults: &Defaults,
+    base: &reqwest::Url,
     i: usize,
     c: Spanned<CaseFile>,
-) -> Result<Case, InputError> {
+) -> Result<(Case, Matrix), InputError> {
     let line = Some(c.referenced.line() as usize);
     let c = c.value;
     let ckey = |key: &str| format!("cases[{i}].{key}");
@@ -481,6 +635,13 @@ fn case(
         ));
     }
     let method = method_of(r, c.method.as_ref(), &ckey("method"))?;
+    let host = match &c.host {
+        None => String::new(),
+        Some(h) => {
+            let (text, _) = r.expand(h)?;
+            host_name(base, &text).map_err(|m| InputError::invalid(r.at(h), ckey("host"), m))?
+        }
+    };
     let mut headers: Vec<HeaderSpec> = defaults
         .headers
         .iter()
@@ -527,8 +688,14 @@ fn case(
             )
         },
     )?;
-    Ok(Case {
+    let matrix = match &c.matrix {
+        None => defaults.matrix.clone(),
+        Some(m) => matrix_of(r, m, &ckey("matrix"))?,
+    };
+    let case = Case {
         name: c.name.value,
+        group: None,
+        host,
         method,
         path: cpath,
         headers,
@@ -541,7 +708,8 @@ fn case(
         probe,
         bust,
         line,
-    })
+    };
+    Ok((case, matrix))
 }
 
 fn method_of(
@@ -748,10 +916,86 @@ fn sequence_probe(c: CacheFile) -> Result<Probe, (String, String)> {
 }
 
 /// Load every suite named: a PATH is a suite file or a folder of suites
-/// (`*.yaml` / `*.yml`, not recursive). Suites come back sorted by name, and
-/// two suites with one name are an error.
+/// (`*.yaml` / `*.yml`, read recursively). Suites come back sorted by
+/// name, and two suites with one name are an error.
 pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, InputError> {
     load_suites_beside(paths, None).map(|(s, _)| s)
+}
+
+/// Deepest folder nesting read under a suites folder.
+pub const MAX_SUITE_DEPTH: usize = 16;
+
+/// The suite files under `dir` (recursively, in name order; hidden
+/// entries and symbolic links to folders are passed over), each with its
+/// suite name: its path under `dir` without the extension (`shop/www`).
+fn suite_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
+    let mut out = Vec::new();
+    let mut todo = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = todo.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| InputError::Io {
+            path: d.clone(),
+            message: crate::fsio::os_error(&e),
+        })?;
+        for e in entries.flatten() {
+            let f = e.path();
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            let real_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            if hidden {
+                continue;
+            }
+            if real_dir {
+                if depth + 1 > MAX_SUITE_DEPTH {
+                    return Err(InputError::invalid(
+                        Location::file(&f),
+                        "(folder)",
+                        format!("suite folders nest at most {MAX_SUITE_DEPTH} levels deep"),
+                    ));
+                }
+                todo.push((f, depth + 1));
+            } else if f.is_file()
+                && matches!(
+                    f.extension().and_then(|e| e.to_str()),
+                    Some("yaml") | Some("yml")
+                )
+            {
+                let name = suite_name(dir, &f)?;
+                out.push((f, name));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `shop/www` for `DIR/shop/www.yaml`: every part a valid name.
+fn suite_name(dir: &Path, file: &Path) -> Result<String, InputError> {
+    let rel = file.strip_prefix(dir).unwrap_or(file).with_extension("");
+    let mut parts = Vec::new();
+    for part in rel.components() {
+        let text = part.as_os_str().to_str().ok_or_else(|| {
+            InputError::invalid(
+                Location::file(file),
+                "(file name)",
+                "the suite's path is not UTF-8",
+            )
+        })?;
+        check_name(text, "suite").map_err(|m| {
+            InputError::invalid(
+                Location::file(file),
+                "(file name)",
+                format!("{m} (the suite's name is its path under the suites folder)"),
+            )
+        })?;
+        parts.push(text.to_string());
+    }
+    Ok(parts.join("/"))
+}
+
+/// A suite name as written in a golden path or an id: one valid name per
+/// `/`-separated part.
+pub fn check_suite_name(name: &str) -> Result<(), String> {
+    name.split('/')
+        .try_for_each(|part| check_name(part, "suite"))
 }
 
 /// Is this file a project config rather than a suite? The active config
@@ -781,27 +1025,12 @@ pub fn load_suites_beside(
     paths: &[PathBuf],
     config: Option<&Path>,
 ) -> Result<(Vec<Suite>, Vec<PathBuf>), InputError> {
-    let mut files = Vec::new();
+    let mut files: Vec<(PathBuf, Option<String>)> = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let entries = std::fs::read_dir(p).map_err(|e| InputError::Io {
-                path: p.clone(),
-                message: crate::fsio::os_error(&e),
-            })?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.is_file()
-                        && matches!(
-                            f.extension().and_then(|e| e.to_str()),
-                            Some("yaml") | Some("yml")
-                        )
-                })
-                .collect();
-            found.sort();
-            files.extend(found);
+            files.extend(suite_files(p)?.into_iter().map(|(f, n)| (f, Some(n))));
         } else {
-            files.push(p.clone());
+            files.push((p.clone(), None));
         }
     }
     // The active config is skipped by path; any other project config is
@@ -809,14 +1038,20 @@ pub fn load_suites_beside(
     // parsed once.
     let canon = |p: &Path| std::fs::canonicalize(p).ok();
     let active = config.and_then(canon);
-    let (mut skipped, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+    let (skipped, files): (Vec<_>, Vec<_>) = files
         .into_iter()
-        .partition(|f| active.is_some() && canon(f) == active);
+        .partition(|(f, _)| active.is_some() && canon(f) == active);
+    let mut skipped: Vec<PathBuf> = skipped.into_iter().map(|(f, _)| f).collect();
     let mut suites: Vec<Suite> = Vec::new();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for f in files {
+    for (f, name) in files {
         let s = match Suite::load(&f) {
-            Ok(s) => s,
+            Ok(mut s) => {
+                if let Some(name) = name {
+                    s.name = name;
+                }
+                s
+            }
             Err(_) if is_project_config(&f, None) => {
                 skipped.push(f);
                 continue;
@@ -856,44 +1091,6 @@ impl Reader<'_> {
         }
         Ok((out, !used.is_empty()))
     }
-}
-
-/// Why `${...}` could not be filled.
-#[derive(Debug, PartialEq, Eq)]
-enum VarError {
-    Undefined(String),
-    Unterminated,
-}
-
-/// Fill `${NAME}` from `lookup`. Returns the text and the values used.
-/// `$${` stays a literal `${`; `${` without `}` is an error.
-fn expand_vars(
-    s: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, Vec<String>), VarError> {
-    let mut out = String::with_capacity(s.len());
-    let mut used = Vec::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i..];
-        if let Some(stripped) = after.strip_prefix("$${") {
-            out.push_str("${");
-            rest = stripped;
-        } else if let Some(stripped) = after.strip_prefix("${") {
-            let end = stripped.find('}').ok_or(VarError::Unterminated)?;
-            let name = &stripped[..end];
-            let value = lookup(name).ok_or_else(|| VarError::Undefined(name.to_string()))?;
-            out.push_str(&value);
-            used.push(value);
-            rest = &stripped[end + 1..];
-        } else {
-            out.push('$');
-            rest = &after[1..];
-        }
-    }
-    out.push_str(rest);
-    Ok((out, used))
 }
 
 fn check_header(name: &str, value: &str) -> Result<(), String> {
@@ -1074,17 +1271,6 @@ cases:
     }
 
     #[test]
-    fn expand_vars_edge_cases() {
-        let l = env(&[("A", "1")]);
-        assert_eq!(expand_vars("x${A}y$${A}$z", &l).unwrap().0, "x1y${A}$z");
-        assert_eq!(
-            expand_vars("${B}", &l).unwrap_err(),
-            VarError::Undefined("B".into())
-        );
-        assert_eq!(expand_vars("a${A", &l).unwrap_err(), VarError::Unterminated);
-    }
-
-    #[test]
     fn vars_in_vary_values_and_unterminated_vars() {
         let text = "base_url: https://x.test\ncases:\n  - name: v\n    path: /\n    vary: {header: X-Flag, values: [a, \"${FLAG}\"]}\n";
         let s = Suite::parse(Path::new("s.yaml"), text, &env(&[("FLAG", "b-secret")])).unwrap();
@@ -1159,5 +1345,293 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("⟨U+202E⟩") && !e.contains('\u{202e}'), "{e}");
+    }
+
+    #[test]
+    fn several_hosts_make_one_case_per_host_with_the_host_in_its_name() {
+        let text = "base_url: https://x.test:8443/p\nhosts: [a.test, B.Test]\ncases:\n  - {name: home, path: /}\n  - {name: api, path: /api, host: api.test}\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[])).unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = s
+            .cases
+            .iter()
+            .map(|c| (c.name.as_str(), c.host.as_str(), c.group.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("home@a.test", "a.test", Some("home")),
+                ("home@b.test", "b.test", Some("home")),
+                ("api@api.test", "api.test", Some("api")),
+            ]
+        );
+        assert_eq!(s.port, 8443);
+        // One host (base_url's): names as written, no group.
+        let one = "base_url: https://x.test\ncases:\n  - {name: home, path: /}\n";
+        let s = Suite::parse(Path::new("s.yaml"), one, &env(&[])).unwrap();
+        assert_eq!(s.cases[0].name, "home");
+        assert_eq!(s.cases[0].host, "x.test");
+        assert_eq!(s.cases[0].group, None);
+        // A case's own host that is the suite's only host: still one host.
+        let same = one.replace("path: /}", "path: /, host: x.test}");
+        let s = Suite::parse(Path::new("s.yaml"), &same, &env(&[])).unwrap();
+        assert_eq!(s.cases[0].name, "home");
+    }
+
+    #[test]
+    fn bad_hosts_name_their_line_and_key() {
+        for (hosts, why) in [
+            ("[\"a b.test\"]", "is not a host name"),
+            ("[\"[::1]\"]", "IPv6"),
+            ("[a.test, A.test]", "listed twice"),
+            ("[]", "between 1 and"),
+        ] {
+            let text = format!(
+                "base_url: https://x.test\nhosts: {hosts}\ncases:\n  - {{name: home, path: /}}\n"
+            );
+            let e = Suite::parse(Path::new("s.yaml"), &text, &env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("s.yaml:2:") && e.contains("key `hosts`") && e.contains(why),
+                "{e}"
+            );
+        }
+        let text =
+            "base_url: https://x.test\ncases:\n  - name: home\n    path: /\n    host: \"a/b\"\n";
+        let e = Suite::parse(Path::new("s.yaml"), text, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:5:") && e.contains("cases[0].host"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn suite_folders_are_read_recursively_and_named_by_their_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = "base_url: https://x.test\ncases:\n  - {name: home, path: /}\n";
+        for f in [
+            "www.yaml",
+            "shop/www.yaml",
+            "shop/eu/api.yml",
+            ".hidden/x.yaml",
+            ".swap.yaml",
+        ] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, suite).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("shop/parity.yaml"),
+            "environments:\n  t:\n    baseline: a\n    providers: {}\n",
+        )
+        .unwrap();
+        let (suites, skipped) = load_suites_beside(&[dir.path().to_path_buf()], None).unwrap();
+        let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["shop/eu/api", "shop/www", "www"]);
+        assert_eq!(skipped, vec![dir.path().join("shop/parity.yaml")]);
+        // A file named directly keeps its stem.
+        let one = load_suites(&[dir.path().join("shop/www.yaml")]).unwrap();
+        assert_eq!(one[0].name, "www");
+        assert!(check_suite_name("shop/www").is_ok());
+        assert!(check_suite_name("shop/../www").is_err());
+        assert!(check_suite_name("shop//www").is_err());
+    }
+
+    const MATRIX: &str = r#"base_url: https://x.test
+x-agents: &agents
+  mobile: "Mozilla/5.0 (iPhone)"
+  desktop: "Mozilla/5.0 (X11)"
+defaults:
+  headers: {Cookie: "theme=dark", Accept-Language: de}
+  matrix:
+    lang: {Accept-Language: [en, fr]}
+cases:
+  - name: home
+    path: /?a=1
+    matrix:
+      device: {User-Agent: *agents}
+      lang: {Accept-Language: [en, fr, ja]}
+      user: {cookie: {uid: [a, b]}}
+      page: {query: {p: [1, "two words"]}}
+  - name: api
+    path: /api
+  - name: plain
+    path: /
+    matrix: {}
+"#;
+
+    fn header<'a>(c: &'a Case, n: &str) -> Option<&'a str> {
+        c.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(n))
+            .map(|h| h.value.as_str())
+    }
+
+    #[test]
+    fn a_matrix_makes_one_case_per_combination_in_the_order_written() {
+        let s = Suite::parse(Path::new("s.yaml"), MATRIX, &env(&[])).unwrap();
+        let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names.len(), 2 * 3 * 2 * 2 + 2 + 1);
+        assert_eq!(names[0], "home[device=mobile,lang=en,user=a,page=1]");
+        assert_eq!(
+            names[1],
+            "home[device=mobile,lang=en,user=a,page=two words]"
+        );
+        assert_eq!(names[2], "home[device=mobile,lang=en,user=b,page=1]");
+        assert_eq!(
+            names[23],
+            "home[device=desktop,lang=ja,user=b,page=two words]"
+        );
+        assert_eq!(&names[24..], ["api[lang=en]", "api[lang=fr]", "plain"]);
+        let c = &s.cases[23];
+        assert_eq!(c.group.as_deref(), Some("home"));
+        assert_eq!(header(c, "user-agent"), Some("Mozilla/5.0 (X11)"));
+        assert_eq!(header(c, "accept-language"), Some("ja"));
+        assert_eq!(header(c, "cookie"), Some("theme=dark; uid=b"));
+        assert_eq!(c.path, "/?a=1&p=two+words");
+        assert_eq!(
+            c.headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("accept-language"))
+                .count(),
+            1
+        );
+        assert_eq!(s.cases[25].path, "/api");
+        assert_eq!(header(&s.cases[25], "accept-language"), Some("fr"));
+        assert_eq!(s.cases[26].group, None);
+        assert_eq!(header(&s.cases[26], "accept-language"), Some("de"));
+    }
+
+    #[test]
+    fn zipped_axes_hosts_and_secrets() {
+        let text = "base_url: https://x.test\nhosts: [a.test, b.test]\ncases:\n  - name: home\n    path: /\n    matrix:\n      zip: true\n      lang: {Accept-Language: [en, fr]}\n      flag: {X-Flag: {on: \"${FLAG}\", off: \"0\"}}\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[("FLAG", "flag-secret")])).unwrap();
+        let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "home[lang=en,flag=on]@a.test",
+                "home[lang=en,flag=on]@b.test",
+                "home[lang=fr,flag=off]@a.test",
+                "home[lang=fr,flag=off]@b.test",
+            ]
+        );
+        assert!(s.cases.iter().all(|c| c.group.as_deref() == Some("home")));
+        assert!(s.cases[0]
+            .headers
+            .iter()
+            .any(|h| h.secret && h.value == "flag-secret"));
+        assert_eq!(s.secrets, vec!["flag-secret".to_string()]);
+        // A secret must be named: its value would be in the id.
+        let bad = text.replace("{on: \"${FLAG}\", off: \"0\"}", "[\"${FLAG}\", \"0\"]");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("FLAG", "flag-secret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("name it") && !e.contains("flag-secret"), "{e}");
+        // Zipped axes need as many values each.
+        let bad = text.replace("[en, fr]", "[en, fr, ja]");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("FLAG", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:7:") && e.contains("cases[0].matrix.zip"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_matrices_name_file_line_and_key() {
+        let big: Vec<String> = (0..20).map(|i| format!("v{i}")).collect();
+        let list = format!("[{}]", big.join(", "));
+        let cases = [
+            (
+                format!("a: {{X-A: {list}}}, b: {{X-B: {list}}}"),
+                "cases[0].matrix",
+                "more than 256 combinations",
+            ),
+            (
+                "ua: {User-Agent: [\"Mozilla/5.0\"]}".to_string(),
+                "cases[0].matrix.ua.User-Agent",
+                "name the values",
+            ),
+            (
+                "ua: {User-Agent: [a], X-B: [b]}".to_string(),
+                "cases[0].matrix.ua",
+                "must name one header",
+            ),
+            (
+                "\"l[x]\": {X-A: [a]}".to_string(),
+                "cases[0].matrix.l[x]",
+                "cannot be part of an id",
+            ),
+            (
+                "u: {cookie: {\"a;b\": [x]}}".to_string(),
+                "cases[0].matrix.u.cookie",
+                "not a cookie name",
+            ),
+            (
+                "u: {X-A: []}".to_string(),
+                "cases[0].matrix.u.X-A",
+                "between 1 and 64",
+            ),
+            (
+                "u: {X-A: [a, a]}".to_string(),
+                "cases[0].matrix.u.X-A",
+                "given twice",
+            ),
+            ("zip: 3".to_string(), "cases[0].matrix.zip", "true or false"),
+        ];
+        for (m, key, why) in cases {
+            let text = format!(
+                "base_url: https://x.test\ncases:\n  - name: c\n    path: /\n    matrix: {{{m}}}\n"
+            );
+            let e = match Suite::parse(Path::new("s.yaml"), &text, &env(&[])) {
+                Ok(s) => panic!(
+                    "{m}: {:?}",
+                    s.cases.iter().map(|c| &c.name).collect::<Vec<_>>()
+                ),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                e.starts_with("s.yaml:5:13:")
+                    && e.contains(&format!("key `{key}`"))
+                    && e.contains(why),
+                "{m}: {e}"
+            );
+        }
+        let e = Suite::parse(
+            Path::new("s.yaml"),
+            "base_url: https://x.test\ndefaults:\n  matrix: [a]\ncases: []\n",
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("s.yaml:3:") && e.contains("defaults.matrix"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn merge_keys_and_x_keys_reuse_parts_of_a_suite() {
+        let text = "x-api: &api\n  headers: {Accept: application/json}\n  ignore_headers: [x-request-id]\nbase_url: https://x.test\ncases:\n  - <<: *api\n    name: item\n    path: /item\n  - <<: *api\n    name: list\n    path: /list\n    headers: {Accept: text/csv}\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[])).unwrap();
+        assert_eq!(header(&s.cases[0], "accept"), Some("application/json"));
+        assert_eq!(header(&s.cases[1], "accept"), Some("text/csv"));
+        assert!(s.cases[1].ignore_headers.contains("x-request-id"));
+        assert_eq!(s.cases[1].line, Some(9));
+        let e = Suite::parse(
+            Path::new("s.yaml"),
+            &text.replace("x-api", "api"),
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("s.yaml:1:") && e.contains("unknown field `api`"),
+            "{e}"
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! several paths separated by `:`), `PARITY_CONFIG` (default `parity.yaml`),
 //! `PARITY_ENV`, `PARITY_BASELINE` (`live` or `golden`), `PARITY_GOLDEN_DIR`
 //! (default `golden/`), `PARITY_CALIBRATE` and `PARITY_CONFIRM` (default 2
-//! each), and `PARITY_UPDATE=new` (write `CASE.yaml.new` of the baseline's
+//! each), `PARITY_RATE` (like `run --rate`: `10/s`, `off`; default 10/s off
+//! loopback, unlimited on it), and `PARITY_UPDATE=new` (write `CASE.yaml.new` of the baseline's
 //! answer for every failing trial, for `edgeparity golden review`). libtest's own flags (filters, `--exact`, `--list`,
 //! `--ignored`, `--test-threads`) work as usual. Listing needs no network:
 //! the run context is built by the first trial that runs.
@@ -29,6 +30,8 @@ pub struct Settings {
     /// Write pending golden files for failing trials.
     pub update: bool,
     pub golden_dir: PathBuf,
+    /// The request-rate cap per provider.
+    pub rate: crate::settings::Rate,
 }
 
 impl Settings {
@@ -64,6 +67,12 @@ impl Settings {
             },
             update: env.update == crate::settings::Update::New,
             golden_dir,
+            rate: match var("PARITY_RATE") {
+                None => crate::settings::Rate::Default,
+                Some(v) => {
+                    crate::settings::Rate::parse(&v).map_err(|e| format!("PARITY_RATE={e}"))?
+                }
+            },
         })
     }
 
@@ -76,6 +85,7 @@ impl Settings {
             options: crate::run::RunOptions::default(),
             update: false,
             golden_dir: "golden".into(),
+            rate: crate::settings::Rate::Default,
         }
     }
 }
@@ -163,6 +173,7 @@ fn trial(
             .block_on(RunContext::build(env, plan))
             .map_err(|e| e.to_string())?;
         ctx.options = settings.options.clone();
+        ctx.exec.set_rate(settings.rate);
         Ok(ctx)
     });
     let ctx = ctx.as_ref().map_err(|e| Failed::from(e.clone()))?;

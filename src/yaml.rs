@@ -166,6 +166,161 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, YamlErro
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| error(path, &e))
 }
 
+/// `parse`, with top-level keys that begin with `x-` read past: a place
+/// for YAML anchors to reuse (`x-common: &common {...}`, then `<<: *common`
+/// in a mapping; merge keys are expanded by the parser, explicit keys
+/// winning). Every other key is checked as `T` says.
+pub fn parse_extensible<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, YamlError> {
+    parse::<extensions::Extensible<T>>(path, text).map(|e| e.0)
+}
+
+/// A deserializer adapter that skips the `x-` keys of the top-level
+/// mapping and hands everything else, nested values included, to the
+/// parser's own deserializer (so spans and errors are unchanged).
+mod extensions {
+    use serde::de::{self, DeserializeSeed, IgnoredAny, IntoDeserializer, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use std::fmt;
+
+    pub struct Extensible<T>(pub T);
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Extensible<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            T::deserialize(Top(d)).map(Extensible)
+        }
+    }
+
+    struct Top<D>(D);
+
+    macro_rules! forward {
+        ($($method:ident),*) => {$(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+                self.0.$method(visitor)
+            }
+        )*};
+    }
+
+    impl<'de, D: Deserializer<'de>> Deserializer<'de> for Top<D> {
+        type Error = D::Error;
+        forward!(
+            deserialize_any,
+            deserialize_bool,
+            deserialize_i8,
+            deserialize_i16,
+            deserialize_i32,
+            deserialize_i64,
+            deserialize_u8,
+            deserialize_u16,
+            deserialize_u32,
+            deserialize_u64,
+            deserialize_f32,
+            deserialize_f64,
+            deserialize_char,
+            deserialize_str,
+            deserialize_string,
+            deserialize_bytes,
+            deserialize_byte_buf,
+            deserialize_option,
+            deserialize_unit,
+            deserialize_seq,
+            deserialize_identifier,
+            deserialize_ignored_any
+        );
+        fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.deserialize_map(Skip(visitor))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_struct(name, fields, Skip(visitor))
+        }
+        fn deserialize_unit_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_unit_struct(name, visitor)
+        }
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_newtype_struct(name, visitor)
+        }
+        fn deserialize_tuple<V: Visitor<'de>>(
+            self,
+            len: usize,
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_tuple(len, visitor)
+        }
+        fn deserialize_tuple_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            len: usize,
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_tuple_struct(name, len, visitor)
+        }
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_enum(name, variants, visitor)
+        }
+    }
+
+    /// The visitor of the top-level mapping, given a map that skips `x-`.
+    struct Skip<V>(V);
+
+    impl<'de, V: Visitor<'de>> Visitor<'de> for Skip<V> {
+        type Value = V::Value;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            self.0.expecting(f)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+            self.0.visit_map(SkipMap(map))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+            self.0.visit_unit()
+        }
+        fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+            self.0.visit_none()
+        }
+    }
+
+    struct SkipMap<A>(A);
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for SkipMap<A> {
+        type Error = A::Error;
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, A::Error> {
+            while let Some(key) = self.0.next_key::<String>()? {
+                if key.starts_with("x-") {
+                    self.0.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                return seed.deserialize(key.into_deserializer()).map(Some);
+            }
+            Ok(None)
+        }
+        fn next_value_seed<S: DeserializeSeed<'de>>(
+            &mut self,
+            seed: S,
+        ) -> Result<S::Value, A::Error> {
+            self.0.next_value_seed(seed)
+        }
+    }
+}
+
 /// Serialise a value as YAML (golden files).
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
@@ -311,6 +466,73 @@ mod tests {
     fn a_byte_order_mark_is_accepted() {
         let d: Doc = parse(Path::new("f.yaml"), "\u{feff}name: x\n").unwrap();
         assert_eq!(d.name.value, "x");
+    }
+}
+
+#[cfg(test)]
+mod extension_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        name: Spanned<String>,
+        items: Vec<Spanned<Item>>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Item {
+        a: String,
+        b: String,
+    }
+
+    #[test]
+    fn x_keys_hold_anchors_that_merge_keys_reuse() {
+        let text = "x-common: &common {a: one, b: two}\nname:   n\nx-other: [1, 2]\nitems:\n  - <<: *common\n    b: mine\n  - *common\n";
+        let d: Doc = parse_extensible(Path::new("f.yaml"), text).unwrap();
+        assert_eq!(
+            Location::of(Path::new("f.yaml"), &d.name).to_string(),
+            "f.yaml:2:9"
+        );
+        let got: Vec<(&str, &str)> = d
+            .items
+            .iter()
+            .map(|i| (i.value.a.as_str(), i.value.b.as_str()))
+            .collect();
+        assert_eq!(got, vec![("one", "mine"), ("one", "two")]);
+        // Nested positions are the parser's own.
+        assert_eq!(d.items[0].referenced.line(), 5);
+        // Other unknown keys are still errors, with their position and a hint.
+        let e = parse_extensible::<Doc>(Path::new("f.yaml"), "nmae: x\nitems: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("f.yaml:1:")
+                && e.contains("unknown field `nmae`")
+                && e.contains("did you mean `name`?"),
+            "{e}"
+        );
+        // Only the top level takes `x-` keys.
+        let e = parse_extensible::<Doc>(
+            Path::new("f.yaml"),
+            "name: x\nitems:\n  - {a: 1, b: 2, x-note: 3}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("f.yaml:3:") && e.contains("unknown field `x-note`"),
+            "{e}"
+        );
+        // Missing fields and duplicate keys are reported as before.
+        let e = parse_extensible::<Doc>(Path::new("f.yaml"), "x-a: 1\nitems: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing field `name`"), "{e}");
+        let e = parse_extensible::<Doc>(Path::new("f.yaml"), "name: a\nname: b\nitems: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("f.yaml:2:") && e.contains("duplicate"), "{e}");
     }
 }
 

@@ -40,6 +40,8 @@ pub struct RecordArgs {
     /// Cases recorded at once.
     #[arg(long, short = 'j', default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: u32,
+    #[command(flatten)]
+    pub rate: super::run::RateArg,
 }
 
 #[derive(clap::Subcommand)]
@@ -77,7 +79,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
     let c = &args.common;
-    let (env, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    let (env, plan) = c.prepare()?;
     let provider = args
         .provider
         .clone()
@@ -90,6 +92,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
     }
     let rt = runtime()?;
     let mut ctx = rt.block_on(RunContext::build(&env, plan))?;
+    args.rate.apply(&mut ctx);
     ctx.options.calibrate = args.calibrate.max(1);
     let cases = ctx.plan.cases.clone();
     let ctx = &ctx;
@@ -231,7 +234,7 @@ fn review(dir: &std::path::Path) -> anyhow::Result<i32> {
 
 pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
     let c = &args.common;
-    let (env, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
+    let (env, plan) = c.prepare()?;
     let rt = runtime()?;
     let ctx = rt.block_on(RunContext::build(&env, plan))?;
     let baseline = env.baseline.clone();
@@ -279,11 +282,27 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
             headers.join(", "),
             pointers.join(", ")
         );
-        learned.entry(s.file.clone()).or_default().push((
-            case.case.name.clone(),
-            headers,
-            pointers,
-        ));
+        // A case written once and run as several (hosts, matrix) is edited
+        // once, with what any of its runs learned.
+        let written = case.case.group.as_ref().unwrap_or(&case.case.name);
+        let list = learned.entry(s.file.clone()).or_default();
+        match list.iter_mut().find(|(n, _, _)| n == written) {
+            Some((_, hs, ps)) => {
+                hs.extend(
+                    headers
+                        .into_iter()
+                        .filter(|h| !hs.contains(h))
+                        .collect::<Vec<_>>(),
+                );
+                ps.extend(
+                    pointers
+                        .into_iter()
+                        .filter(|p| !ps.contains(p))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            None => list.push((written.clone(), headers, pointers)),
+        }
     }
     let mut refused = 0;
     for (file, cases) in learned {

@@ -22,9 +22,24 @@ pub struct CommonArgs {
     /// Suite files or folders of suites.
     #[arg(default_value = "suites")]
     pub paths: Vec<PathBuf>,
+    /// Only the cases whose id matches GLOB (`shop/*::home*`, `*@m.example.com`)
+    /// or is GLOB; repeat for more. Selecting no case is an error (exit 2).
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
 }
 
 impl CommonArgs {
+    /// Load the config and suites, plan, and keep the cases `--filter`
+    /// selects (`-v` names the skipped project configs).
+    pub fn prepare(
+        &self,
+    ) -> anyhow::Result<(edgeparity::suite::Environment, edgeparity::plan::Plan)> {
+        let (env, mut plan) = edgeparity::prepare(&self.config, self.env.as_deref(), &self.paths)?;
+        self.say_skipped(&plan);
+        plan.select(&self.filter)?;
+        Ok((env, plan))
+    }
+
     /// With `-v`: each skipped project config, once.
     pub fn say_skipped(&self, plan: &edgeparity::plan::Plan) {
         if output::verbose() > 0 {
@@ -70,6 +85,28 @@ pub struct RunArgs {
     pub confirm: u32,
     #[command(flatten)]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub rate: RateArg,
+}
+
+/// The request-rate cap.
+#[derive(clap::Args, Clone)]
+pub struct RateArg {
+    /// Most requests per second to each provider: N/s, N/min or off. Default:
+    /// 10/s to a provider with any address off loopback, unlimited on
+    /// loopback (said when the run starts).
+    #[arg(long, value_name = "N/s")]
+    pub rate: Option<edgeparity::settings::Rate>,
+}
+
+impl RateArg {
+    /// Apply the cap and say what it is.
+    pub fn apply(&self, ctx: &mut RunContext) {
+        ctx.exec.set_rate(self.rate.unwrap_or_default());
+        if !output::quiet() {
+            eprintln!("rate: {}", ctx.exec.rate);
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -95,8 +132,7 @@ struct ListedCase<'a> {
 
 pub fn list(args: ListArgs) -> anyhow::Result<i32> {
     let c = &args.common;
-    let (_, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
-    c.say_skipped(&plan);
+    let (_, plan) = c.prepare()?;
     let redactor = edgeparity::redact::Redactor::new(plan.secrets.clone());
     if args.format.json() {
         let cases: Vec<ListedCase> = plan
@@ -179,12 +215,13 @@ fn write_pending(
 
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let c = &args.common;
-    let (env, mut plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
-    c.say_skipped(&plan);
+    let (env, mut plan) = c.prepare()?;
     if let Some(spec) = &args.shard {
         let shard = edgeparity::shard::Shard::parse(spec)?;
+        let total = plan.cases.len();
         plan.cases = shard.select(plan.cases, |c| &c.id);
         plan.shard = Some(shard);
+        plan.nothing_left(&format!("--shard {shard}"), total)?;
     }
     let previous = match &args.previous {
         Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
@@ -195,6 +232,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
     let mut ctx = runtime.block_on(RunContext::build(&env, plan))?;
+    args.rate.apply(&mut ctx);
     ctx.options.calibrate = args.calibrate;
     ctx.options.confirm = args.confirm;
     let golden_mode = args.baseline == "golden";

@@ -117,8 +117,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
         (None, None) => Length::Duration(Duration::from_secs(15 * 60)),
     };
     let c = &args.common;
-    let (env, plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
-    c.say_skipped(&plan);
+    let (env, plan) = c.prepare()?;
     if plan.cases.is_empty() {
         anyhow::bail!("no cases to send: the suites are empty");
     }

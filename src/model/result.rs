@@ -68,6 +68,10 @@ pub struct CaseResult {
     pub id: String,
     pub suite: String,
     pub name: String,
+    /// `SUITE::CASE` of the case as written, when it ran as several cases
+    /// (several hosts, a matrix): the reports group them by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub verdict: Verdict,
     pub differences: Vec<Difference>,
     pub error: Option<String>,
