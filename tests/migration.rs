@@ -212,8 +212,8 @@ fn hosts_and_nested_suites_give_one_id_everywhere() {
     assert!(out.contains("DIFFERS  shop/www::home@b.test"), "{out}");
     let junit = read(&p, "reports/latest/junit.xml");
     assert!(
-        junit.contains(r#"name="home@b.test" classname="shop/www""#)
-            || junit.contains(r#"classname="shop/www" name="home@b.test""#),
+        junit.contains(r#"name="shop/www::home@b.test" classname="shop/www""#)
+            || junit.contains(r#"classname="shop/www" name="shop/www::home@b.test""#),
         "{junit}"
     );
     assert!(read(&p, "reports/latest/summary.md").contains("shop/www::home@b.test"));

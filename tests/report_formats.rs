@@ -42,7 +42,12 @@ fn snapshot_report_json() {
 
 #[test]
 fn snapshot_junit_xml() {
-    insta::assert_snapshot!("junit.xml", render::junit::render(&fixture_report()));
+    // The hostname is the machine's: the one value that is not the report's.
+    let xml = render::junit::render(&fixture_report());
+    let host = regex::Regex::new(r#"hostname="[^"]*""#).expect("regex");
+    assert_eq!(host.find_iter(&xml).count(), 1, "{xml}");
+    let xml = host.replace(&xml, r#"hostname="[host]""#);
+    insta::assert_snapshot!("junit.xml", xml);
 }
 
 #[test]
@@ -205,24 +210,38 @@ fn junit_parses_as_junit() {
     let xml = render::junit::render(&fixture_report());
     let j = parse_junit(&xml);
     assert_eq!(j.counts["testsuites"], 1);
-    assert_eq!(j.counts["testsuite"], 2);
+    assert_eq!(j.counts["testsuite"], 1, "one testsuite: the run");
     assert_eq!(j.counts["testcase"], 9);
     assert_eq!(j.counts["failure"], 5, "4 differs and 1 flaky");
     assert_eq!(j.counts["error"], 2, "1 error and 1 no-golden");
+    assert_eq!(j.suites.len(), 1);
     assert_eq!(
-        j.suites,
-        vec![
-            ("checkout".into(), "4".into(), "3".into(), "0".into()),
-            ("api".into(), "5".into(), "2".into(), "2".into()),
-        ]
+        (
+            j.suites[0].1.as_str(),
+            j.suites[0].2.as_str(),
+            j.suites[0].3.as_str()
+        ),
+        ("9", "5", "2")
     );
+    // Named by id, classname the suite.
     let find = |n: &str| j.testcases.iter().find(|t| t.0 == n).expect(n).clone();
-    assert_eq!(find("same"), ("same".into(), "checkout".into(), None));
-    assert_eq!(find("pay").2.as_deref(), Some("failure"));
-    assert_eq!(find("pay").1, "checkout");
-    assert_eq!(find("etag").2.as_deref(), Some("failure"));
-    assert_eq!(find("user").2.as_deref(), Some("error"));
-    assert_eq!(find("legacy").2.as_deref(), Some("error"));
+    assert_eq!(
+        find("checkout::same"),
+        ("checkout::same".into(), "checkout".into(), None)
+    );
+    assert_eq!(find("checkout::pay").2.as_deref(), Some("failure"));
+    assert_eq!(find("checkout::pay").1, "checkout");
+    assert_eq!(find("api::etag").2.as_deref(), Some("failure"));
+    assert_eq!(find("api::user").2.as_deref(), Some("error"));
+    assert_eq!(find("api::legacy").2.as_deref(), Some("error"));
+    // The suite's time is the run's wall time; timestamp and hostname are set.
+    let report = fixture_report();
+    let wall = format!("time=\"{:.3}\"", report.duration_ms as f64 / 1000.0);
+    let suite_tag = &xml[xml.find("<testsuite ").expect("testsuite")..];
+    let suite_tag = &suite_tag[..suite_tag.find('>').expect("tag end")];
+    assert!(suite_tag.contains(&wall), "{suite_tag} lacks {wall}");
+    assert!(suite_tag.contains("timestamp=\""), "{suite_tag}");
+    assert!(suite_tag.contains("hostname=\""), "{suite_tag}");
     // The differences are in the failure text, escaped.
     assert!(
         xml.contains(
@@ -235,6 +254,57 @@ fn junit_parses_as_junit() {
         "{xml}"
     );
     assert!(!xml.contains("<script>"), "{xml}");
+}
+
+#[test]
+fn junit_passes_a_case_that_differs_as_expected() {
+    let mut report = fixture_report();
+    let pay = report
+        .cases
+        .iter_mut()
+        .find(|c| c.id == "checkout::pay")
+        .expect("pay");
+    assert_eq!(pay.verdict, edgeparity::model::Verdict::Differs);
+    pay.expect = Some(edgeparity::model::Expectation {
+        verdict: edgeparity::model::Verdict::Differs,
+        differences: Vec::new(),
+        reason: Some("Cloudflare adds its own frame options, ticket NET-7".into()),
+    });
+    let xml = render::junit::render(&report);
+    let j = parse_junit(&xml);
+    let pay = j
+        .testcases
+        .iter()
+        .find(|t| t.0 == "checkout::pay")
+        .expect("pay");
+    assert_eq!(pay.2, None, "an expected difference passes");
+    assert_eq!(j.counts["failure"], 4, "{xml}");
+    assert!(xml.contains("expected: differs"), "{xml}");
+    assert!(
+        xml.contains("reason: Cloudflare adds its own frame options, ticket NET-7"),
+        "{xml}"
+    );
+    // The differences it accepted are still readable.
+    assert!(xml.contains("found, as expected: differs"), "{xml}");
+    // An expectation that is not met still fails.
+    let mut report = fixture_report();
+    let same = report
+        .cases
+        .iter_mut()
+        .find(|c| c.id == "checkout::pay")
+        .expect("pay");
+    same.expect = Some(edgeparity::model::Expectation {
+        verdict: edgeparity::model::Verdict::Parity,
+        differences: Vec::new(),
+        reason: None,
+    });
+    let j = parse_junit(&render::junit::render(&report));
+    let pay = j
+        .testcases
+        .iter()
+        .find(|t| t.0 == "checkout::pay")
+        .expect("pay");
+    assert_eq!(pay.2.as_deref(), Some("failure"));
 }
 
 #[test]
