@@ -140,6 +140,14 @@ fn round(ms: f64) -> f64 {
     (ms * 100.0).round() / 100.0
 }
 
+/// What the golden side is called in messages and reports: when and from
+/// which provider it was recorded (`golden (recorded 2026-11-20 from
+/// fastly)`), so it is never mistaken for that provider answering live.
+pub fn golden_label(g: &GoldenFile) -> String {
+    let date = g.recorded.at.get(..10).unwrap_or(&g.recorded.at);
+    format!("{GOLDEN} (recorded {date} from {})", g.recorded.provider)
+}
+
 /// A golden file as the baseline's side.
 fn golden_side(g: &GoldenFile) -> Vec<Obs> {
     g.responses
@@ -181,9 +189,11 @@ pub fn evaluate(
                 .collect(),
         ),
     };
-    let (mut differences, mut probes) = judge(case, &baseline, &candidates, &seen, noise);
+    let label = golden.map(golden_label);
+    let shown = label.as_deref().unwrap_or(&baseline);
+    let (mut differences, mut probes) = judge(case, &baseline, shown, &candidates, &seen, noise);
     if let Some(g) = golden {
-        differences.extend(golden_findings(case, g, &candidates, &mut probes));
+        differences.extend(golden_findings(case, g, shown, &candidates, &mut probes));
     }
     for d in &mut differences {
         d.severity = t.severities.severity(d.kind, d.field.as_deref());
@@ -208,6 +218,7 @@ pub fn evaluate(
         suite: case.suite.clone(),
         name: case.case.name.clone(),
         group: case.group(),
+        baseline: label,
         verdict,
         differences,
         error,
@@ -226,6 +237,7 @@ pub fn evaluate(
 fn golden_findings(
     case: &PlannedCase,
     g: &GoldenFile,
+    label: &str,
     candidates: &[String],
     probes: &mut BTreeMap<String, ProbeSummary>,
 ) -> Vec<Difference> {
@@ -242,7 +254,7 @@ fn golden_findings(
         let display = header_display(case, header);
         for p in candidates {
             let cf = probes.get(p).map(|s| s.vary.clone()).unwrap_or_default();
-            out.extend(crate::cache::vary_diffs(&display, GOLDEN, &g.vary, p, &cf));
+            out.extend(crate::cache::vary_diffs(&display, label, &g.vary, p, &cf));
         }
     }
     out
@@ -344,7 +356,7 @@ fn own_findings(
 /// Baseline against one candidate: the responses, then the probe's checks.
 fn pair_findings(
     case: &PlannedCase,
-    baseline: &str,
+    (baseline, label): (&str, &str),
     bm: &[&Obs],
     p: &str,
     cm: &[&Obs],
@@ -355,7 +367,7 @@ fn pair_findings(
     match &case.case.probe {
         Probe::Encoding { values } => {
             for ((v, bs), cs) in values.iter().zip(bm).zip(cm) {
-                let found = compare(&bs.norm, &cs.norm, baseline, p);
+                let found = compare(&bs.norm, &cs.norm, label, p);
                 for d in crate::noise::filter(noise, found, &bs.norm, &cs.norm) {
                     out.push(d.with_context(format!("accept-encoding: {v}")));
                 }
@@ -363,7 +375,7 @@ fn pair_findings(
         }
         _ => {
             if let (Some(bs), Some(cs)) = (bm.first(), cm.first()) {
-                let found = compare(&bs.norm, &cs.norm, baseline, p);
+                let found = compare(&bs.norm, &cs.norm, label, p);
                 out.extend(crate::noise::filter(noise, found, &bs.norm, &cs.norm));
             }
         }
@@ -372,11 +384,11 @@ fn pair_findings(
         Probe::Sequence { .. } => {
             let br: Vec<_> = bm.iter().map(|s| s.cache.clone()).collect();
             let cr: Vec<_> = cm.iter().map(|s| s.cache.clone()).collect();
-            out.extend(crate::cache::sequence_diffs(baseline, &br, p, &cr));
+            out.extend(crate::cache::sequence_diffs(label, &br, p, &cr));
             let ttl = |s: &&Obs| (s.cache.clone(), crate::cache::ttl(&s.norm));
             let bt: Vec<_> = bm.iter().map(ttl).collect();
             let ct: Vec<_> = cm.iter().map(ttl).collect();
-            out.extend(crate::cache::age_diffs(baseline, &bt, p, &ct));
+            out.extend(crate::cache::age_diffs(label, &bt, p, &ct));
         }
         Probe::Vary { header, .. } if baseline != GOLDEN => {
             let display = header_display(case, header);
@@ -400,6 +412,7 @@ fn pair_findings(
 pub fn judge(
     case: &PlannedCase,
     baseline: &str,
+    label: &str,
     candidates: &[String],
     seen: &Seen,
     noise: &mut Noise,
@@ -417,7 +430,15 @@ pub fn judge(
     for p in candidates {
         let Some(c) = seen.get(p) else { continue };
         let cm = main_of(c);
-        differences.extend(pair_findings(case, baseline, &bm, p, &cm, noise, &probes));
+        differences.extend(pair_findings(
+            case,
+            (baseline, label),
+            &bm,
+            p,
+            &cm,
+            noise,
+            &probes,
+        ));
     }
     (differences, probes)
 }

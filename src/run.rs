@@ -273,6 +273,7 @@ fn load_golden(
         suite: case.suite.clone(),
         name: case.case.name.clone(),
         group: case.group(),
+        baseline: None,
         verdict,
         differences: Vec::new(),
         error: Some(error),
@@ -383,7 +384,7 @@ pub async fn record_case(
         return Err(f);
     }
     let mut n = noise.clone();
-    let (_, probes) = judge::judge(case, provider_name, &[], &seen, &mut n);
+    let (_, probes) = judge::judge(case, provider_name, provider_name, &[], &seen, &mut n);
     let list = seen.get(provider_name).cloned().unwrap_or_default();
     let recordings: Vec<crate::golden::Recording> = list
         .iter()

@@ -208,6 +208,21 @@ fn record_is_byte_stable_and_golden_compare_finds_a_planted_change() {
     assert_eq!(verdict(&r, "api::item"), "differs");
     assert!(text.contains("[cloudflare] body /price"), "{text}");
     assert!(!text.contains("[fastly] body"), "{text}");
+    // The baseline side is the golden file, labelled as recorded, never as
+    // the provider answering live.
+    let item = r["cases"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == "api::item"))
+        .expect("api::item");
+    let label = item["baseline"].as_str().expect("a baseline label");
+    let shape = regex::Regex::new(r"^golden \(recorded \d{4}-\d{2}-\d{2} from fastly\)$");
+    assert!(shape.expect("regex").is_match(label), "{label}");
+    assert!(text.contains(&format!("      {label}: ")), "{text}");
+    let html = std::fs::read_to_string(p.path("reports/latest/report.html")).expect("html");
+    assert!(
+        html.contains(&format!("<th>{label} <small>baseline</small></th>")),
+        "{html}"
+    );
     // Under CI=true nothing was written.
     assert_eq!(snapshot(&p.path("golden")), first);
 }

@@ -72,6 +72,11 @@ pub struct CaseResult {
     /// (several hosts, a matrix): the reports group them by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// What the baseline side is called when it is not the run's baseline
+    /// provider answering live: in golden mode, `golden (recorded DATE
+    /// from PROVIDER)`. Renderers label the baseline column with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     pub verdict: Verdict,
     pub differences: Vec<Difference>,
     pub error: Option<String>,
@@ -89,6 +94,14 @@ pub struct CaseResult {
     pub confirm: Option<Confirmation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
+}
+
+impl CaseResult {
+    /// The baseline side's label: the case's own (golden mode) or the
+    /// run's baseline provider.
+    pub fn baseline_label<'a>(&'a self, run_baseline: &'a str) -> &'a str {
+        self.baseline.as_deref().unwrap_or(run_baseline)
+    }
 }
 
 /// What one provider's cache did during a probe.

@@ -312,7 +312,7 @@ fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {
         let _ = write!(o, "<pre class=\"error\">{}</pre>", esc(e));
     }
     for d in &c.differences {
-        difference(o, &report.baseline, d);
+        difference(o, c.baseline_label(&report.baseline), d);
     }
     noise(o, c);
     if !c.responses.is_empty() {

@@ -29,7 +29,7 @@ pub fn render_text(report: &Report) -> String {
 /// One case: its verdict line, error, and each difference under it, with
 /// invisible characters shown (a terminal must not obey them).
 pub fn render_case(c: &CaseResult, baseline: &str) -> String {
-    crate::model::visible(&case_text(c, baseline)).into_owned()
+    crate::model::visible(&case_text(c, c.baseline_label(baseline))).into_owned()
 }
 
 fn case_text(c: &CaseResult, baseline: &str) -> String {
