@@ -269,7 +269,17 @@ impl Executor {
             builder = builder.body(b.clone());
         }
         let started = Instant::now();
-        let resp = builder.send().await.map_err(|e| classify(provider, &e))?;
+        let port = req.url.port_or_known_default().unwrap_or(443);
+        let resp = builder.send().await.map_err(|e| {
+            let mut f = classify(provider, &e);
+            f.message = format!(
+                "{} (asked {} at {})",
+                root_cause(&e),
+                req.url.host_str().unwrap_or_default(),
+                join_sockets(pinned, port)
+            );
+            f
+        })?;
         let ttfb = started.elapsed();
         let remote_addr = resp.remote_addr();
         match remote_addr {
@@ -523,7 +533,7 @@ async fn lookup(
     } else {
         format!("{name}.")
     };
-    let found = resolver.lookup_ip(fqdn).await.map_err(|e| e.to_string())?;
+    let found = resolver.lookup_ip(fqdn).await.map_err(|e| dns_reason(&e))?;
     let mut chain = Vec::new();
     for rec in found.as_lookup().answers() {
         if let RData::CNAME(c) = &rec.data {
@@ -539,6 +549,23 @@ async fn lookup(
     addrs.sort();
     addrs.dedup();
     Ok((chain, addrs))
+}
+
+/// Why a lookup failed, in words, from the error's variant: hickory's own
+/// messages embed its `Debug` output (`Query { name: Name(...) }`).
+fn dns_reason(e: &hickory_resolver::net::NetError) -> String {
+    use hickory_resolver::net::NetError as E;
+    if e.is_nx_domain() {
+        "the name does not exist (NXDOMAIN)".into()
+    } else if e.is_no_records_found() {
+        "no A or AAAA record".into()
+    } else if matches!(e, E::Timeout) {
+        "the nameserver did not answer in time".into()
+    } else if e.is_connection_closed() || matches!(e, E::NoConnections | E::Io(_)) {
+        "the nameserver could not be reached".into()
+    } else {
+        e.to_string()
+    }
 }
 
 /// Turn a reqwest error into a failure with a reason a person can act on.
@@ -598,6 +625,30 @@ fn failure_kind(e: &reqwest::Error) -> FailureKind {
     } else {
         FailureKind::Protocol
     }
+}
+
+/// The innermost error of a chain: the one that says what happened
+/// (`Connection refused (os error 111)`, a certificate's problem), without
+/// the wrappers' repeated context (`error sending request for url (...)`).
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !t.is_empty() {
+            last = t;
+        }
+        src = s.source();
+    }
+    last
+}
+
+/// `127.0.0.3:443, [::1]:443`: where a request was sent.
+fn join_sockets(ips: &[IpAddr], port: u16) -> String {
+    ips.iter()
+        .map(|ip| SocketAddr::new(*ip, port).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The error and its sources, joined: reqwest's own message alone rarely says

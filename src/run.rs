@@ -527,7 +527,11 @@ pub fn build_report(
             .to_string(),
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
-        warnings: ctx.warnings.clone(),
+        warnings: {
+            let mut w = ctx.warnings.clone();
+            w.extend(crate::model::provider_outages(&cases));
+            w
+        },
         latency: crate::model::report::latency(&cases, &providers),
         providers,
         cases,

@@ -308,6 +308,31 @@ fn a_refusing_provider_is_an_error_and_the_report_is_still_written() {
     let err = c["error"].as_str().unwrap();
     assert!(err.starts_with("cloudflare: connection failed"), "{err}");
     assert!(err.to_lowercase().contains("refused"), "{err}");
+    // The case names where it was sent, once, without reqwest's wrappers.
+    assert!(err.contains("at 127.0.0.9:"), "{err}");
+    assert!(!err.contains("error sending request"), "{err}");
+    // The outage is said once, at the top, with what to check; the stdout
+    // summary carries it once, not once per case.
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| w.starts_with("cloudflare: every case failed (10 of 10)"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", r["warnings"]);
+    assert!(
+        warnings[0].contains("fix: check that the edge listens"),
+        "{}",
+        warnings[0]
+    );
+    assert!(!r["warnings"].to_string().contains("fastly: every case"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("every case failed").count(), 1, "{stdout}");
+    for f in ["summary.md", "report.html"] {
+        let text = std::fs::read_to_string(p.path(&format!("reports/latest/{f}"))).expect(f);
+        assert!(text.contains("every case failed"), "{f}");
+    }
 }
 
 #[test]

@@ -15,7 +15,9 @@ pub struct ExchangeError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     Resolve,
@@ -40,6 +42,22 @@ impl std::fmt::Display for FailureKind {
             FailureKind::WrongAddress => "answer from outside the pinned addresses",
             FailureKind::Fingerprint => "fingerprint check failed",
         })
+    }
+}
+
+impl FailureKind {
+    /// What to check first when every request to a provider fails this way.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            FailureKind::Resolve => "check the provider's `resolve` name and `nameserver` (or its `addrs`) in parity.yaml, and that the nameserver answers from this machine",
+            FailureKind::Connect => "check that the edge listens on the pinned addresses and port (`addrs`, `port`, `scheme`), and that no firewall is in the way",
+            FailureKind::Timeout => "check the route to the pinned addresses, or raise `timeout_ms` (or `connect_timeout_ms`)",
+            FailureKind::Tls => "check `ca_file` (a private CA), that the certificate names the host asked (the SNI is the case's host, or the provider's `host:`), and `scheme`",
+            FailureKind::Reset => "the edge closed the connection: check `http: h1|h2` and any WAF or rate limit in front of it",
+            FailureKind::Protocol => "the answer was not valid HTTP: check `scheme` and `port` (TLS spoken to a plain-HTTP port, or the reverse)",
+            FailureKind::WrongAddress => "an answer came from outside the pinned set: check for a proxy or NAT in front of the edge",
+            FailureKind::Fingerprint => "the answer does not carry the provider's identity headers: check that `addrs`/`resolve` reach this provider, or the `fingerprint` setting",
+        }
     }
 }
 

@@ -96,6 +96,51 @@ pub struct CaseResult {
     pub expect: Option<Expectation>,
 }
 
+/// Failures that hit a whole provider: every case that asked it failed
+/// the same way (and more than one case did). Said once, at the top of
+/// every report, with what to check, instead of once per case.
+pub fn provider_outages(cases: &[CaseResult]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    // provider -> (cases that asked it, failures by kind, first failure)
+    let mut seen: BTreeMap<
+        &str,
+        (
+            usize,
+            BTreeMap<crate::model::FailureKind, usize>,
+            Option<&crate::model::ExchangeError>,
+        ),
+    > = BTreeMap::new();
+    for c in cases {
+        let mut asked: Vec<&str> = c.responses.iter().map(|r| r.provider.as_str()).collect();
+        asked.extend(c.failures.iter().map(|f| f.provider.as_str()));
+        asked.sort_unstable();
+        asked.dedup();
+        for p in asked {
+            let e = seen.entry(p).or_default();
+            e.0 += 1;
+            if let Some(f) = c.failures.iter().find(|f| f.provider == p) {
+                *e.1.entry(f.kind).or_default() += 1;
+                e.2.get_or_insert(f);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (p, (asked, kinds, first)) in seen {
+        let (Some(first), true) = (first, asked > 1) else {
+            continue;
+        };
+        if kinds.len() == 1 && kinds.values().sum::<usize>() == asked {
+            out.push(format!(
+                "{p}: every case failed ({asked} of {asked}): {}: {} — fix: {}",
+                first.kind,
+                first.message,
+                first.kind.fix()
+            ));
+        }
+    }
+    out
+}
+
 impl CaseResult {
     /// The baseline side's label: the case's own (golden mode) or the
     /// run's baseline provider.
