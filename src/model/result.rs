@@ -100,41 +100,42 @@ pub struct CaseResult {
 /// the same way (and more than one case did). Said once, at the top of
 /// every report, with what to check, instead of once per case.
 pub fn provider_outages(cases: &[CaseResult]) -> Vec<String> {
+    use crate::model::{ExchangeError, FailureKind};
     use std::collections::BTreeMap;
-    // provider -> (cases that asked it, failures by kind, first failure)
-    let mut seen: BTreeMap<
-        &str,
-        (
-            usize,
-            BTreeMap<crate::model::FailureKind, usize>,
-            Option<&crate::model::ExchangeError>,
-        ),
-    > = BTreeMap::new();
+    /// One provider over the run.
+    #[derive(Default)]
+    struct Tally<'a> {
+        asked: usize,
+        kinds: BTreeMap<FailureKind, usize>,
+        first: Option<&'a ExchangeError>,
+    }
+    let mut seen: BTreeMap<&str, Tally> = BTreeMap::new();
     for c in cases {
         let mut asked: Vec<&str> = c.responses.iter().map(|r| r.provider.as_str()).collect();
         asked.extend(c.failures.iter().map(|f| f.provider.as_str()));
         asked.sort_unstable();
         asked.dedup();
         for p in asked {
-            let e = seen.entry(p).or_default();
-            e.0 += 1;
+            let t = seen.entry(p).or_default();
+            t.asked += 1;
             if let Some(f) = c.failures.iter().find(|f| f.provider == p) {
-                *e.1.entry(f.kind).or_default() += 1;
-                e.2.get_or_insert(f);
+                *t.kinds.entry(f.kind).or_default() += 1;
+                t.first.get_or_insert(f);
             }
         }
     }
     let mut out = Vec::new();
-    for (p, (asked, kinds, first)) in seen {
-        let (Some(first), true) = (first, asked > 1) else {
+    for (p, t) in seen {
+        let (Some(first), true) = (t.first, t.asked > 1) else {
             continue;
         };
-        if kinds.len() == 1 && kinds.values().sum::<usize>() == asked {
+        if t.kinds.len() == 1 && t.kinds.values().sum::<usize>() == t.asked {
             out.push(format!(
-                "{p}: every case failed ({asked} of {asked}): {}: {} — fix: {}",
+                "{p}: every case failed ({n} of {n}): {}: {} — fix: {}",
                 first.kind,
                 first.message,
-                first.kind.fix()
+                first.kind.fix(),
+                n = t.asked
             ));
         }
     }
