@@ -303,6 +303,12 @@ impl Executor {
         let body = self.read_body(provider, &headers, resp).await?;
         Ok(Exchange {
             provider: provider.to_string(),
+            method: req.method.to_string(),
+            request_headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
             url: req.url.to_string(),
             status,
             version,

@@ -121,7 +121,7 @@ fn summary(
     cache: &provider::CacheReading,
 ) -> ResponseSummary {
     let ex = &o.exchange;
-    ResponseSummary {
+    let mut s = ResponseSummary {
         provider: provider.to_string(),
         label: o.label,
         status: ex.status,
@@ -133,7 +133,16 @@ fn summary(
         content_encoding: ex.body.encodings.clone(),
         cache: cache.clone(),
         aside: norm.aside.clone(),
-    }
+        request: Some(crate::model::RequestShown {
+            method: ex.method.clone(),
+            url: ex.url.clone(),
+            headers: ex.request_headers.clone(),
+        }),
+        headers: ex.headers.clone(),
+        curl: None,
+    };
+    s.curl = s.request.as_ref().map(|r| r.curl(s.remote_addr.as_deref()));
+    s
 }
 
 fn round(ms: f64) -> f64 {

@@ -321,6 +321,8 @@ pub(crate) mod tests {
             .map(|(_, v)| v.to_string())
             .collect();
         Exchange {
+            method: "GET".into(),
+            request_headers: Vec::new(),
             provider: "p".into(),
             url: "https://www.example.test/".into(),
             status: 200,

@@ -147,6 +147,23 @@ impl Redactor {
                     *v = self.header_value(name, v);
                 }
             }
+            for (name, v) in resp.headers.iter_mut() {
+                *v = self.header_value(name, v);
+            }
+            if let Some(req) = resp.request.as_mut() {
+                req.url = match reqwest::Url::parse(&req.url) {
+                    Ok(u) => self.url(&u),
+                    Err(_) => self.text(&req.url),
+                };
+                for (name, v) in req.headers.iter_mut() {
+                    *v = self.header_value(name, v);
+                }
+            }
+            // Rebuilt from the redacted request, so it never held a secret.
+            resp.curl = resp
+                .request
+                .as_ref()
+                .map(|q| q.curl(resp.remote_addr.as_deref()));
         }
     }
 }

@@ -216,6 +216,8 @@ fn exchange() -> impl Strategy<Value = edgeparity::model::Exchange> {
                 h.push(("content-encoding".into(), coding.into()));
             }
             edgeparity::model::Exchange {
+                method: "GET".into(),
+                request_headers: Vec::new(),
                 provider: "p".into(),
                 url: "https://www.example.test/".into(),
                 status,

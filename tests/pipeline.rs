@@ -308,6 +308,18 @@ fn a_refusing_provider_is_an_error_and_the_report_is_still_written() {
     let err = c["error"].as_str().unwrap();
     assert!(err.starts_with("cloudflare: connection failed"), "{err}");
     assert!(err.to_lowercase().contains("refused"), "{err}");
+    // The provider that answered shows what it was asked and a repro.
+    let resp = &c["responses"][0];
+    assert_eq!(resp["provider"], "fastly");
+    let url = resp["request"]["url"].as_str().expect("request url");
+    assert_eq!(resp["request"]["method"], "GET");
+    let curl = resp["curl"].as_str().expect("curl");
+    let addr = resp["remote_addr"].as_str().expect("address");
+    let ip = addr.rsplit_once(':').expect("ip:port").0;
+    assert!(curl.starts_with("curl "), "{curl}");
+    assert!(curl.contains(&format!(":{ip}' ")), "{curl} pins {addr}");
+    assert!(curl.ends_with(&format!("'{url}'")), "{curl}");
+    assert!(resp["headers"].as_array().is_some_and(|h| !h.is_empty()));
     // The case names where it was sent, once, without reqwest's wrappers.
     assert!(err.contains("at 127.0.0.9:"), "{err}");
     assert!(!err.contains("error sending request"), "{err}");

@@ -90,6 +90,9 @@ pub struct Timing {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Exchange {
     pub provider: String,
+    /// The request as sent: method and headers (the URL is `url`).
+    pub method: String,
+    pub request_headers: Vec<(String, String)>,
     pub url: String,
     pub status: u16,
     pub version: String,

@@ -17,7 +17,8 @@ pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution
 pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};
 pub use result::{
     check_expectation, provider_outages, CaseResult, Confirmation, Expectation, ExpectedDifference,
-    Label, Noise, ProbeSummary, ResponseSummary, Served, SlotNote, VaryFinding, Verdict,
+    Label, Noise, ProbeSummary, RequestShown, ResponseSummary, Served, SlotNote, VaryFinding,
+    Verdict,
 };
 
 /// Is `c` a character that changes how text looks without showing itself

@@ -61,6 +61,69 @@ pub struct ResponseSummary {
     pub cache: provider::CacheReading,
     /// Identity and cache headers of this answer, redacted.
     pub aside: BTreeMap<String, Vec<String>>,
+    /// What was asked: method, URL and the headers sent (redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestShown>,
+    /// Every response header line in order (redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// One `curl` command that asks the same of this provider's pinned
+    /// address (secrets masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+/// A request as sent, for the reports.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RequestShown {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestShown {
+    /// `curl` asking `addr` for this request as `url` names it: the same
+    /// Host and SNI through `--resolve`, no decompression, headers shown.
+    pub fn curl(&self, addr: Option<&str>) -> String {
+        let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+        let mut parts = vec![
+            "curl".to_string(),
+            "-sS".into(),
+            "-D".into(),
+            "-".into(),
+            "-o".into(),
+            "/dev/null".into(),
+        ];
+        if self.method == "HEAD" {
+            parts = vec!["curl".into(), "-sS".into(), "-I".into()];
+        } else if self.method != "GET" {
+            parts.push("-X".into());
+            parts.push(q(&self.method));
+        }
+        if let (Some(addr), Ok(uri)) = (addr, self.url.parse::<http::Uri>()) {
+            let port = uri.port_u16().or(match uri.scheme_str() {
+                Some("http") => Some(80),
+                Some("https") => Some(443),
+                _ => None,
+            });
+            if let (Some(host), Some(port), Ok(sa)) =
+                (uri.host(), port, addr.parse::<std::net::SocketAddr>())
+            {
+                let ip = match sa.ip() {
+                    std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                    ip => ip.to_string(),
+                };
+                parts.push("--resolve".into());
+                parts.push(q(&format!("{host}:{port}:{ip}")));
+            }
+        }
+        for (k, v) in &self.headers {
+            parts.push("-H".into());
+            parts.push(q(&format!("{k}: {v}")));
+        }
+        parts.push(q(&self.url));
+        parts.join(" ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -539,7 +539,39 @@ fn responses(o: &mut String, c: &CaseResult) {
             esc(r.cache.outcome.as_str())
         );
     }
-    o.push_str("</tbody></table></details>");
+    o.push_str("</tbody></table>");
+    for r in c.responses.iter().filter(|r| r.request.is_some()) {
+        exchange(o, r);
+    }
+    o.push_str("</details>");
+}
+
+/// One exchange in full: the request line and headers sent, the response
+/// headers, and the curl command that asks the same of that edge.
+fn exchange(o: &mut String, r: &crate::model::ResponseSummary) {
+    let Some(q) = &r.request else { return };
+    let lines = |h: &[(String, String)]| {
+        h.iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let _ = write!(
+        o,
+        "<div class=\"exchange\"><p class=\"reqline\"><b>{}</b> {} <code>{} {}</code> → {}</p>\
+         <pre class=\"headers\">{}</pre><pre class=\"headers\">{}</pre>",
+        esc(&r.provider),
+        esc(&r.label.to_string()),
+        esc(&q.method),
+        esc(&q.url),
+        r.status,
+        esc(&lines(&q.headers)),
+        esc(&lines(&r.headers)),
+    );
+    if let Some(curl) = &r.curl {
+        let _ = write!(o, "<pre class=\"curl\">{}</pre>", esc(curl));
+    }
+    o.push_str("</div>");
 }
 
 /// The one script. Its SHA-256 is in the CSP, so it must be static: data

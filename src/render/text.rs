@@ -79,6 +79,19 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
             out.push_str(&format!("      why: {}\n", h.line()));
         }
     }
+    // What each provider was asked, and how to ask it again by hand.
+    for r in c
+        .responses
+        .iter()
+        .filter(|r| r.label == crate::model::Label::Request)
+    {
+        if let (Some(q), Some(curl)) = (&r.request, &r.curl) {
+            out.push_str(&format!(
+                "  {}: {} {} -> {}\n      repro: {curl}\n",
+                r.provider, q.method, q.url, r.status
+            ));
+        }
+    }
     let absorbing: Vec<String> = c
         .noise
         .slots
