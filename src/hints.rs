@@ -45,8 +45,8 @@ use crate::model::Hint;
 /// The built-in catalogue's source, compiled into the binary.
 const BUILTIN_YAML: &str = include_str!("../data/catalogue.yaml");
 
-/// The difference kinds a rule may name (`compare::Kind` as text).
-const KINDS: [&str; 5] = ["status", "header", "body", "cache", "vary"];
+/// The difference kinds a rule may name (`model::Kind` as text).
+const KINDS: &[&str] = crate::model::Kind::WORDS;
 
 /// Specificity weights: what each kind of condition adds to a rule's score.
 /// Evidence the answer itself carries (a signature header, a body marker)

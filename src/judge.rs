@@ -38,6 +38,8 @@ pub struct Obs {
     pub cache: provider::CacheReading,
     /// Raw Set-Cookie lines, even when the suite ignores the header.
     pub set_cookie: Vec<String>,
+    /// The case's assertions this answer broke (`kind: assert`).
+    pub broken: Vec<Difference>,
 }
 
 /// Every provider's normalised answers, by provider name.
@@ -98,7 +100,13 @@ pub fn sides(
             let norm = normalize(&o.exchange, &all_profiles, &rules);
             let cache = provider::read_cache(kind, &o.exchange.headers);
             responses.push(summary(p, o, &norm, &cache));
+            let broken = if asserted(o.label) {
+                crate::assertion::check(&case.case.assertions, p, o.label, &o.exchange)
+            } else {
+                Vec::new()
+            };
             v.push(Obs {
+                broken,
                 label: o.label,
                 set_cookie: o
                     .exchange
@@ -112,6 +120,13 @@ pub fn sides(
         seen.insert(p.clone(), v);
     }
     (seen, failures, responses)
+}
+
+/// Is this answer one the case's assertions speak of? The probe's main
+/// answers (the request, each of a sequence, each Vary value on the shared
+/// key); not the reference variants.
+fn asserted(label: Label) -> bool {
+    !label.is_reference()
 }
 
 fn summary(
@@ -153,6 +168,7 @@ fn golden_side(g: &GoldenFile) -> Vec<Obs> {
                 age: None,
             },
             set_cookie: Vec::new(),
+            broken: Vec::new(),
         })
         .collect()
 }
@@ -286,6 +302,7 @@ fn own_findings(
     differences: &mut Vec<Difference>,
 ) -> ProbeSummary {
     for o in list {
+        differences.extend(o.broken.iter().cloned());
         if o.cache.outcome == provider::CacheOutcome::Hit && !o.set_cookie.is_empty() {
             differences.push(crate::cache::cookie_on_hit(
                 p,
@@ -641,6 +658,60 @@ mod tests {
         let kinds: Vec<Kind> = changed.differences.iter().map(|d| d.kind).collect();
         assert_eq!(kinds, vec![Kind::Status]);
         assert_eq!(changed.differences[0].provider, "cloudflare");
+    }
+
+    #[test]
+    fn a_broken_assertion_on_both_sides_is_never_parity() {
+        let case = planned(
+            "  - name: shop\n    path: /shop\n    assert: {status: 200, headers: {cache-control: \"^public\"}}\n",
+        );
+        let both_500 = || {
+            answer(&[(
+                Label::Request,
+                page(500, &[("cache-control", "public, max-age=60")], "oops"),
+            )])
+        };
+        let r = evaluate_one(
+            &case,
+            vec![
+                ("fastly".into(), both_500()),
+                ("cloudflare".into(), both_500()),
+            ],
+        );
+        assert_eq!(r.verdict, Verdict::Differs, "{:?}", r.differences);
+        let found: Vec<(&str, Kind, Option<&str>, crate::model::Severity)> = r
+            .differences
+            .iter()
+            .map(|d| (d.provider.as_str(), d.kind, d.field.as_deref(), d.severity))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "cloudflare",
+                    Kind::Assert,
+                    Some("status"),
+                    crate::model::Severity::Critical
+                ),
+                (
+                    "fastly",
+                    Kind::Assert,
+                    Some("status"),
+                    crate::model::Severity::Critical
+                ),
+            ]
+        );
+        let ok = || {
+            answer(&[(
+                Label::Request,
+                page(200, &[("cache-control", "public")], "x"),
+            )])
+        };
+        let r = evaluate_one(
+            &case,
+            vec![("fastly".into(), ok()), ("cloudflare".into(), ok())],
+        );
+        assert_eq!(r.verdict, Verdict::Parity, "{:?}", r.differences);
     }
 
     #[test]

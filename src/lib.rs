@@ -8,6 +8,7 @@
 //! `provider`.
 
 pub mod allowlist;
+pub mod assertion;
 pub mod cache;
 pub mod canary;
 pub mod compare;

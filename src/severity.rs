@@ -18,6 +18,9 @@ pub struct Rule {
 /// The defaults. Order matters: the first match wins.
 pub const DEFAULTS: &[(Kind, Option<&str>, Severity)] = &[
     (Kind::Status, None, Severity::Critical),
+    // What the suite says every answer must show: a broken contract, on
+    // whichever side (`assert:`).
+    (Kind::Assert, None, Severity::Critical),
     // Vary leaks serve one user's variant to another.
     (Kind::Vary, Some("accept-encoding"), Severity::Major),
     (Kind::Vary, None, Severity::Critical),

@@ -39,6 +39,24 @@ struct DefaultsFile {
     ignore_json: Vec<Spanned<String>>,
     #[serde(default)]
     timeout_ms: Option<u64>,
+    /// What every case's answers must show (a case's own `assert:` adds to
+    /// it, key by key).
+    #[serde(default)]
+    assert: Option<AssertFile>,
+}
+
+/// `assert:`: what every provider's answer must show, whatever the others
+/// answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssertFile {
+    #[serde(default)]
+    status: Option<Spanned<u16>>,
+    /// Header name → a regex searched in its value.
+    #[serde(default)]
+    headers: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    body_contains: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +89,9 @@ pub(crate) struct CaseFile {
     /// Vary probing: one request per value of a request header.
     #[serde(default)]
     vary: Option<Spanned<VaryFile>>,
+    /// What every provider's answer must show.
+    #[serde(default)]
+    assert: Option<AssertFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +177,39 @@ struct ExpectDiffFile {
     provider: Option<String>,
 }
 
+/// What every provider's answers to a case must show (`assert:`), checked
+/// on each answer on its own: a broken assertion is that provider's
+/// finding even when every provider answers alike.
+#[derive(Debug, Clone, Default)]
+pub struct Assertions {
+    pub status: Option<u16>,
+    /// In the order written (case keys after the defaults').
+    pub headers: Vec<HeaderAssertion>,
+    /// Text the decoded body must contain (`${VAR}` filled: then a secret).
+    pub body_contains: Option<String>,
+}
+
+impl Assertions {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && self.headers.is_empty() && self.body_contains.is_none()
+    }
+}
+
+/// One `assert.headers` entry: the header must be present and the pattern
+/// found in its value. Compiled once, when the suite is read.
+#[derive(Debug, Clone)]
+pub struct HeaderAssertion {
+    /// Lower-case header name.
+    pub name: String,
+    /// The pattern as written.
+    pub pattern: String,
+    pub regex: regex::Regex,
+}
+
+/// Largest compiled size of an `assert.headers` pattern: a pattern is user
+/// input, and memory stays bounded by design.
+pub const MAX_PATTERN_BYTES: usize = 1 << 20;
+
 /// A request header: name (as written) and value, with whether the value was
 /// filled from an environment variable (then it is a secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +235,8 @@ pub struct Case {
     pub expect: Option<Expectation>,
     pub probe: Probe,
     pub bust: Bust,
+    /// What every provider's answers must show (`assert:`, defaults merged).
+    pub assertions: Assertions,
     /// Line of the case in its suite file, for messages.
     pub line: Option<usize>,
 }
@@ -298,6 +354,10 @@ impl Suite {
                 .collect(),
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
+            assertions: match &file.defaults.assert {
+                Some(a) => assertions(&mut r, Assertions::default(), a, "defaults.assert")?,
+                None => Assertions::default(),
+            },
         };
         if file.cases.len() > MAX_CASES {
             return Err(InputError::invalid(
@@ -345,6 +405,67 @@ struct Defaults {
     ignore_headers: BTreeSet<String>,
     ignore_json: Vec<String>,
     timeout_ms: Option<u64>,
+    assertions: Assertions,
+}
+
+/// `assert:` read on top of `base` (the defaults' for a case): a key
+/// written here replaces the base's, header by header.
+fn assertions(
+    r: &mut Reader,
+    base: Assertions,
+    a: &AssertFile,
+    key: &str,
+) -> Result<Assertions, InputError> {
+    let mut out = base;
+    if let Some(s) = &a.status {
+        if !(100..=599).contains(&s.value) {
+            return Err(InputError::invalid(
+                r.at(s),
+                format!("{key}.status"),
+                format!("{} is not an HTTP status (100 to 599)", s.value),
+            ));
+        }
+        out.status = Some(s.value);
+    }
+    for (name, pattern) in &a.headers {
+        let hkey = format!("{key}.headers.{name}");
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(InputError::invalid(
+                r.at(pattern),
+                hkey,
+                format!("`{name}` is not a header name"),
+            ));
+        }
+        let regex = regex::RegexBuilder::new(&pattern.value)
+            .size_limit(MAX_PATTERN_BYTES)
+            .build()
+            .map_err(|e| {
+                InputError::invalid(
+                    r.at(pattern),
+                    hkey.clone(),
+                    format!("`{}` is not a regular expression: {e}", pattern.value),
+                )
+            })?;
+        let name = name.to_ascii_lowercase();
+        out.headers.retain(|h| h.name != name);
+        out.headers.push(HeaderAssertion {
+            name,
+            pattern: pattern.value.clone(),
+            regex,
+        });
+    }
+    if let Some(b) = &a.body_contains {
+        let (text, _) = r.expand(b)?;
+        if text.is_empty() {
+            return Err(InputError::invalid(
+                r.at(b),
+                format!("{key}.body_contains"),
+                "is empty: every body contains the empty text",
+            ));
+        }
+        out.body_contains = Some(text);
+    }
+    Ok(out)
 }
 
 fn base_url(
@@ -447,6 +568,10 @@ fn case(
         .as_ref()
         .map(|v| r.at(v))
         .or_else(|| c.cache.as_ref().map(|v| r.at(v)));
+    let assertions = match &c.assert {
+        Some(a) => assertions(r, defaults.assertions.clone(), a, &ckey("assert"))?,
+        None => defaults.assertions.clone(),
+    };
     let (probe, bust) = probe_of(r, c.cache.map(|c| c.value), c.vary.map(|v| v.value)).map_err(
         |(key, message)| {
             InputError::invalid(
@@ -469,6 +594,7 @@ fn case(
         expect,
         probe,
         bust,
+        assertions,
         line,
     })
 }
@@ -1000,6 +1126,50 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown variant `sometimes`"), "{e}");
+    }
+
+    #[test]
+    fn assertions_merge_with_the_defaults_and_bad_patterns_name_file_line_and_key() {
+        let text = "base_url: https://x.test\ndefaults:\n  assert:\n    status: 200\n    headers: {Cache-Control: \"^public\", X-Frame-Options: DENY}\ncases:\n  - name: a\n    path: /\n    assert:\n      headers: {cache-control: \"^private\"}\n      body_contains: \"Hi ${WHO}\"\n  - name: b\n    path: /b\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[("WHO", "ann")])).unwrap();
+        let a = &s.cases[0].assertions;
+        assert_eq!(a.status, Some(200));
+        let headers: Vec<(&str, &str)> = a
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.pattern.as_str()))
+            .collect();
+        assert_eq!(
+            headers,
+            vec![("x-frame-options", "DENY"), ("cache-control", "^private")]
+        );
+        assert_eq!(a.body_contains.as_deref(), Some("Hi ann"));
+        assert_eq!(s.secrets, vec!["ann".to_string()]);
+        let b = &s.cases[1].assertions;
+        assert_eq!(b.headers.len(), 2);
+        assert!(b.body_contains.is_none());
+        let bad = text.replace("\"^private\"", "\"(unclosed\"");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("WHO", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:10:") && e.contains("cases[0].assert.headers.cache-control"),
+            "{e}"
+        );
+        assert!(e.contains("is not a regular expression"), "{e}");
+        let bad = text.replace("status: 200", "status: 42");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("WHO", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:4:") && e.contains("defaults.assert.status"),
+            "{e}"
+        );
+        let bad = text.replace("body_contains:", "body_contain:");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("WHO", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `body_contains`?"), "{e}");
     }
 
     #[test]

@@ -16,19 +16,24 @@ pub enum Kind {
     Body,
     Cache,
     Vary,
+    /// A suite's `assert:` that one provider's answer broke (an own finding
+    /// of that provider, even when every provider agrees).
+    Assert,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Status,
         Kind::Header,
         Kind::Body,
         Kind::Cache,
         Kind::Vary,
+        Kind::Assert,
     ];
 
     /// The words users write in `expect:`, `severities:` and allowlists.
-    pub const WORDS: &'static [&'static str] = &["status", "header", "body", "cache", "vary"];
+    pub const WORDS: &'static [&'static str] =
+        &["status", "header", "body", "cache", "vary", "assert"];
 
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
@@ -41,6 +46,7 @@ impl Kind {
             Kind::Body => "body",
             Kind::Cache => "cache",
             Kind::Vary => "vary",
+            Kind::Assert => "assert",
         }
     }
 }
