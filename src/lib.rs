@@ -16,6 +16,7 @@ pub mod config;
 pub mod edit;
 pub mod exec;
 pub mod exit;
+pub mod followup;
 pub mod fsio;
 pub mod gate;
 pub mod golden;

@@ -442,7 +442,22 @@ pub async fn observe_on(ctx: &RunContext, case: &PlannedCase, providers: &[Strin
             if step.pause_ms > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(step.pause_ms)).await;
             }
-            match ctx.send_checked(p, &step.request).await {
+            let revalidated;
+            let request = if step.label == crate::model::Label::Conditional {
+                // With the validators this provider's GET returned; none:
+                // nothing to revalidate with (the judge says so).
+                let get = got.iter().find(|o: &&Observed| o.label.is_main());
+                match get.and_then(|o| crate::probe::revalidation(&step.request, &o.exchange)) {
+                    Some(r) => {
+                        revalidated = r;
+                        &revalidated
+                    }
+                    None => continue,
+                }
+            } else {
+                &step.request
+            };
+            match ctx.send_checked(p, request).await {
                 Ok(exchange) => got.push(Observed {
                     label: step.label,
                     exchange,

@@ -92,6 +92,15 @@ pub(crate) struct CaseFile {
     /// What every provider's answer must show.
     #[serde(default)]
     assert: Option<AssertFile>,
+    /// After the GET, revalidate with the validators each provider returned.
+    #[serde(default)]
+    conditional: Option<Spanned<bool>>,
+    /// After the GET, ask this byte range (`bytes=0-99`).
+    #[serde(default)]
+    range: Option<Spanned<String>>,
+    /// After the GET, a HEAD: its status and headers must be the GET's.
+    #[serde(default)]
+    head: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +186,26 @@ struct ExpectDiffFile {
     provider: Option<String>,
 }
 
+/// The requests a single GET is followed by on every provider, each one on
+/// the GET's URL (same cache key): `conditional`, `range`, `head`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Followups {
+    /// Revalidate with the validators each provider returned
+    /// (If-None-Match from its ETag, If-Modified-Since from its
+    /// Last-Modified).
+    pub conditional: bool,
+    /// The Range header value asked (`bytes=0-99`): one range.
+    pub range: Option<String>,
+    /// A HEAD, checked against the provider's own GET.
+    pub head: bool,
+}
+
+impl Followups {
+    pub fn is_empty(&self) -> bool {
+        !self.conditional && self.range.is_none() && !self.head
+    }
+}
+
 /// What every provider's answers to a case must show (`assert:`), checked
 /// on each answer on its own: a broken assertion is that provider's
 /// finding even when every provider answers alike.
@@ -237,6 +266,8 @@ pub struct Case {
     pub bust: Bust,
     /// What every provider's answers must show (`assert:`, defaults merged).
     pub assertions: Assertions,
+    /// The conditional, range and HEAD requests after the GET.
+    pub followups: Followups,
     /// Line of the case in its suite file, for messages.
     pub line: Option<usize>,
 }
@@ -531,6 +562,7 @@ fn case(
         ));
     }
     let method = method_of(r, c.method.as_ref(), &ckey("method"))?;
+    let followups = followups_of(r, &c, &method, &ckey)?;
     let mut headers: Vec<HeaderSpec> = defaults
         .headers
         .iter()
@@ -595,8 +627,83 @@ fn case(
         probe,
         bust,
         assertions,
+        followups,
         line,
     })
+}
+
+/// `conditional:`, `range:` and `head:`: requests that follow one GET, so
+/// the case must be a plain GET (no cache sequence or Vary probe), and a
+/// range must be one `bytes=` range.
+fn followups_of(
+    r: &Reader,
+    c: &CaseFile,
+    method: &http::Method,
+    ckey: &dyn Fn(&str) -> String,
+) -> Result<Followups, InputError> {
+    let on = |b: &Option<Spanned<bool>>| b.as_ref().is_some_and(|b| b.value);
+    let out = Followups {
+        conditional: on(&c.conditional),
+        range: c.range.as_ref().map(|s| s.value.trim().to_string()),
+        head: on(&c.head),
+    };
+    let at = [
+        c.conditional.as_ref().map(|s| ("conditional", r.at(s))),
+        c.range.as_ref().map(|s| ("range", r.at(s))),
+        c.head.as_ref().map(|s| ("head", r.at(s))),
+    ];
+    let Some((key, at)) = at.into_iter().flatten().next() else {
+        return Ok(out);
+    };
+    let fail = |m: String| Err(InputError::invalid(at.clone(), ckey(key), m));
+    if out.is_empty() {
+        return Ok(out);
+    }
+    if *method != http::Method::GET {
+        return fail(format!(
+            "conditional, range and head follow a GET, and this case is a {method}"
+        ));
+    }
+    if c.cache.is_some() || c.vary.is_some() {
+        return fail(
+            "conditional, range and head follow a single GET: put a cache sequence or a Vary \
+             probe in its own case"
+                .into(),
+        );
+    }
+    if let (Some(range), Some(s)) = (&out.range, &c.range) {
+        check_range(range).map_err(|m| InputError::invalid(r.at(s), ckey("range"), m))?;
+    }
+    Ok(out)
+}
+
+/// One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`.
+fn check_range(v: &str) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "`{v}` is not one byte range (bytes=0-99, bytes=100- or bytes=-100; several \
+             ranges are not probed)"
+        )
+    };
+    let spec = v.strip_prefix("bytes=").ok_or_else(bad)?;
+    let (first, last) = spec.split_once('-').ok_or_else(bad)?;
+    let num = |s: &str| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit());
+    match (first.is_empty(), last.is_empty()) {
+        (false, true) if num(first) => Ok(()),
+        (true, false) if num(last) => Ok(()),
+        (false, false) if num(first) && num(last) => {
+            let (a, b): (u64, u64) = (
+                first.parse().map_err(|_| bad())?,
+                last.parse().map_err(|_| bad())?,
+            );
+            if a <= b {
+                Ok(())
+            } else {
+                Err(format!("`{v}`: the range ends before it starts"))
+            }
+        }
+        _ => Err(bad()),
+    }
 }
 
 fn method_of(
@@ -1170,6 +1277,55 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("did you mean `body_contains`?"), "{e}");
+    }
+
+    #[test]
+    fn followups_take_a_plain_get_and_one_byte_range() {
+        let text = "base_url: https://x.test\ncases:\n  - name: f\n    path: /\n    conditional: true\n    range: \"bytes=0-99\"\n    head: true\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &|_| None).unwrap();
+        assert_eq!(
+            s.cases[0].followups,
+            Followups {
+                conditional: true,
+                range: Some("bytes=0-99".into()),
+                head: true
+            }
+        );
+        for (bad, needle) in [
+            ("bytes=5-1", "ends before it starts"),
+            ("bytes=0-1,5-9", "not one byte range"),
+            ("items=0-1", "not one byte range"),
+            ("bytes=-", "not one byte range"),
+        ] {
+            let t = text.replace("bytes=0-99", bad);
+            let e = Suite::parse(Path::new("s.yaml"), &t, &|_| None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("s.yaml:6:") && e.contains("cases[0].range") && e.contains(needle),
+                "{e}"
+            );
+        }
+        for ok in ["bytes=100-", "bytes=-100"] {
+            let t = text.replace("bytes=0-99", ok);
+            assert!(
+                Suite::parse(Path::new("s.yaml"), &t, &|_| None).is_ok(),
+                "{ok}"
+            );
+        }
+        let t = text.replace("path: /\n", "path: /\n    method: POST\n");
+        let e = Suite::parse(Path::new("s.yaml"), &t, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cases[0].conditional") && e.contains("follow a GET"),
+            "{e}"
+        );
+        let t = text.replace("path: /\n", "path: /\n    cache: {sequence: 2}\n");
+        let e = Suite::parse(Path::new("s.yaml"), &t, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("its own case"), "{e}");
     }
 
     #[test]

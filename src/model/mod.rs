@@ -11,7 +11,7 @@ pub mod result;
 
 pub use diff::{
     clip, is_web_url, unified, DiffLine, DiffPart, Difference, Hint, Hunk, Kind, LineTag, Severity,
-    MAX_VALUE,
+    AGAINST_OWN_GET, MAX_VALUE,
 };
 pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
 pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};

@@ -374,11 +374,11 @@ fn difference(o: &mut String, baseline: &str, d: &Difference) {
         None => "<pre class=\"absent\">(absent)</pre>".to_string(),
     };
     if d.baseline.is_some() || d.candidate.is_some() || d.diff.is_none() {
-        // An assertion's first value is what the suite asserted.
-        let left = if d.kind == crate::model::Kind::Assert {
-            "asserted".to_string()
-        } else {
-            format!("{} <small>baseline</small>", esc(baseline))
+        // The first value: the baseline's, what the suite asserted, or the
+        // provider's own GET (a HEAD checked against it).
+        let left = match d.reference(baseline) {
+            r if r == baseline => format!("{} <small>baseline</small>", esc(baseline)),
+            r => esc(r).to_string(),
         };
         let _ = write!(
             o,

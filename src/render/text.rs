@@ -1,7 +1,7 @@
 //! The readable summary printed at the end of a run, and one case as text
 //! (also the libtest runner's failure message).
 
-use crate::model::{check_expectation, CaseResult, Kind, Report, Verdict};
+use crate::model::{check_expectation, CaseResult, Report, Verdict};
 
 /// The readable summary printed at the end of a run: one line per case that
 /// is not at parity, its differences under it, and the counts.
@@ -68,12 +68,7 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
                 out.push_str(&format!("      {line}\n"));
             }
         } else if d.baseline.is_some() || d.candidate.is_some() {
-            // An assertion's first value is what the suite asserted.
-            let left = if d.kind == Kind::Assert {
-                "asserted"
-            } else {
-                baseline
-            };
+            let left = d.reference(baseline);
             out.push_str(&format!(
                 "      {left}: {}\n      {}: {}\n",
                 d.baseline.as_deref().unwrap_or("(absent)"),
