@@ -239,7 +239,29 @@ pub fn evaluate(
         noise: noise.clone(),
         confirm: None,
         expect: case.case.expect.clone(),
+        ignore_matched: ignore_matched(case, &seen),
     }
+}
+
+/// For each of the case's ignore rules, whether it removed something from
+/// any live answer (a golden file is not an answer); `None` when no
+/// provider answered.
+fn ignore_matched(case: &PlannedCase, seen: &Seen) -> Option<Vec<bool>> {
+    let answers: Vec<&Obs> = seen
+        .iter()
+        .filter(|(p, _)| *p != GOLDEN)
+        .flat_map(|(_, list)| list)
+        .collect();
+    if answers.is_empty() {
+        return None;
+    }
+    let hit = |r: &crate::suite::IgnoreRule| {
+        answers.iter().any(|o| match r.kind {
+            crate::suite::IgnoreKind::Headers => o.norm.ignored.contains(&r.pattern),
+            crate::suite::IgnoreKind::Json => o.norm.ignored_json.contains(&r.pattern),
+        })
+    };
+    Some(case.case.ignore_rules.iter().map(|r| hit(r)).collect())
 }
 
 /// Against golden files: the recorded probe summary stands in for the

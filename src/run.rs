@@ -281,6 +281,7 @@ fn load_golden(
         noise: Noise::default(),
         confirm: None,
         expect: None,
+        ignore_matched: None,
     }))
 }
 
@@ -515,6 +516,8 @@ pub fn build_report(
         })
         .collect();
     let summary = Report::summarize(&cases);
+    let ignore_rules = ignore_rule_uses(&ctx.plan, &cases);
+    let warnings = crate::model::with_unused_rule_warnings(&ctx.warnings, &ignore_rules);
     Report {
         schema_version: crate::model::SCHEMA_VERSION,
         tool: crate::model::tool(),
@@ -528,10 +531,39 @@ pub fn build_report(
             .to_string(),
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
-        warnings: ctx.warnings.clone(),
+        warnings,
         latency: crate::model::report::latency(&cases, &providers),
+        ignore_rules,
         providers,
         cases,
         summary,
     }
+}
+
+/// How much each ignore rule of the cases run was used: cases it applied
+/// to that got an answer, and those where it removed something.
+pub fn ignore_rule_uses(plan: &Plan, cases: &[CaseResult]) -> Vec<crate::model::IgnoreRuleUse> {
+    let planned: BTreeMap<&str, &PlannedCase> =
+        plan.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut uses: BTreeMap<&crate::suite::IgnoreRule, (usize, usize)> = BTreeMap::new();
+    for r in cases {
+        let (Some(p), Some(matched)) = (planned.get(r.id.as_str()), &r.ignore_matched) else {
+            continue;
+        };
+        for (rule, hit) in p.case.ignore_rules.iter().zip(matched) {
+            let e = uses.entry(rule).or_default();
+            e.0 += 1;
+            e.1 += usize::from(*hit);
+        }
+    }
+    uses.into_iter()
+        .map(|(rule, (cases, matched))| crate::model::IgnoreRuleUse {
+            file: rule.file.display().to_string(),
+            line: rule.line,
+            key: rule.key.clone(),
+            pattern: rule.pattern.clone(),
+            cases,
+            matched,
+        })
+        .collect()
 }

@@ -34,7 +34,7 @@ struct DefaultsFile {
     #[serde(default)]
     headers: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    ignore_headers: Vec<String>,
+    ignore_headers: Vec<Spanned<String>>,
     #[serde(default)]
     ignore_json: Vec<Spanned<String>>,
     #[serde(default)]
@@ -206,6 +206,28 @@ impl Followups {
     }
 }
 
+/// Which list an ignore rule is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IgnoreKind {
+    Headers,
+    Json,
+}
+
+/// One `ignore_headers` or `ignore_json` entry as written, so a run can say
+/// which rules matched nothing (a typo, or a field the answers no longer
+/// have). A defaults rule is shared by every case of its suite.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IgnoreRule {
+    pub file: PathBuf,
+    /// The entry's line (a case's own lists: the case's line).
+    pub line: Option<usize>,
+    /// `defaults.ignore_json`, `cases[3].ignore_headers`, …
+    pub key: String,
+    pub kind: IgnoreKind,
+    /// The header name (lower case) or the JSON pattern.
+    pub pattern: String,
+}
+
 /// What every provider's answers to a case must show (`assert:`), checked
 /// on each answer on its own: a broken assertion is that provider's
 /// finding even when every provider answers alike.
@@ -257,8 +279,12 @@ pub struct Case {
     pub body: Option<String>,
     /// Lower-case header names left out of the comparison.
     pub ignore_headers: BTreeSet<String>,
-    /// JSON Pointers removed from JSON bodies before comparison.
+    /// JSON Pointers removed from JSON bodies before comparison (`*` and
+    /// `**` segments are wildcards).
     pub ignore_json: Vec<String>,
+    /// Every entry of the two lists above (defaults' first) with where it
+    /// was written: what the run's unused-rule warning names.
+    pub ignore_rules: Vec<std::sync::Arc<IgnoreRule>>,
     pub timeout_ms: Option<u64>,
     pub ignore: bool,
     pub expect: Option<Expectation>,
@@ -381,8 +407,9 @@ impl Suite {
                 .defaults
                 .ignore_headers
                 .iter()
-                .map(|h| h.to_ascii_lowercase())
+                .map(|h| h.value.to_ascii_lowercase())
                 .collect(),
+            ignore_rules: defaults_rules(&r, &file.defaults),
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
             assertions: match &file.defaults.assert {
@@ -435,8 +462,64 @@ struct Defaults {
     headers: Vec<HeaderSpec>,
     ignore_headers: BTreeSet<String>,
     ignore_json: Vec<String>,
+    ignore_rules: Vec<std::sync::Arc<IgnoreRule>>,
     timeout_ms: Option<u64>,
     assertions: Assertions,
+}
+
+/// The defaults' ignore entries, each with its line.
+fn defaults_rules(r: &Reader, d: &DefaultsFile) -> Vec<std::sync::Arc<IgnoreRule>> {
+    let rule = |s: &Spanned<String>, key: &str, kind, pattern: String| {
+        std::sync::Arc::new(IgnoreRule {
+            file: r.path.to_path_buf(),
+            line: r.at(s).line,
+            key: key.to_string(),
+            kind,
+            pattern,
+        })
+    };
+    let headers = d.ignore_headers.iter().map(|h| {
+        let name = h.value.to_ascii_lowercase();
+        rule(h, "defaults.ignore_headers", IgnoreKind::Headers, name)
+    });
+    let json = d
+        .ignore_json
+        .iter()
+        .map(|p| rule(p, "defaults.ignore_json", IgnoreKind::Json, p.value.clone()));
+    headers.chain(json).collect()
+}
+
+/// A case's ignore entries after the defaults', each with the case's line.
+fn case_rules(
+    r: &Reader,
+    defaults: &Defaults,
+    c: &CaseFile,
+    line: Option<usize>,
+    ckey: &dyn Fn(&str) -> String,
+) -> Vec<std::sync::Arc<IgnoreRule>> {
+    let mut out = defaults.ignore_rules.clone();
+    let rule = |key: &str, kind, pattern: String| {
+        std::sync::Arc::new(IgnoreRule {
+            file: r.path.to_path_buf(),
+            line,
+            key: ckey(key),
+            kind,
+            pattern,
+        })
+    };
+    out.extend(c.ignore_headers.iter().map(|h| {
+        rule(
+            "ignore_headers",
+            IgnoreKind::Headers,
+            h.to_ascii_lowercase(),
+        )
+    }));
+    out.extend(
+        c.ignore_json
+            .iter()
+            .map(|p| rule("ignore_json", IgnoreKind::Json, p.clone())),
+    );
+    out
 }
 
 /// `assert:` read on top of `base` (the defaults' for a case): a key
@@ -591,6 +674,7 @@ fn case(
         })?;
         ignore_json.push(p.clone());
     }
+    let ignore_rules = case_rules(r, defaults, &c, line, &ckey);
     let expect = match c.expect {
         None => None,
         Some(e) => Some(expectation(r, &ckey("expect"), e)?),
@@ -621,6 +705,7 @@ fn case(
         body,
         ignore_headers,
         ignore_json,
+        ignore_rules,
         timeout_ms: c.timeout_ms.or(defaults.timeout_ms),
         ignore: c.ignore,
         expect,

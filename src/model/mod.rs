@@ -14,7 +14,10 @@ pub use diff::{
     AGAINST_OWN_GET, MAX_VALUE,
 };
 pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
-pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};
+pub use report::{
+    sum_ignore_rules, tool, with_unused_rule_warnings, IgnoreRuleUse, Latency, ProviderInfo,
+    Report, Summary, Tool, SCHEMA_VERSION, UNUSED_RULE,
+};
 pub use result::{
     check_expectation, CaseResult, Confirmation, Expectation, ExpectedDifference, Label, Noise,
     ProbeSummary, ResponseSummary, Served, SlotNote, VaryFinding, Verdict,

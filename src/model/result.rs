@@ -85,6 +85,12 @@ pub struct CaseResult {
     pub confirm: Option<Confirmation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
+    /// For each of the case's ignore rules (in the case's order), whether it
+    /// removed something from any answer; `None` when nothing was answered.
+    /// Held in memory for the run's unused-rule count (`Report::
+    /// ignore_rules`), not written per case.
+    #[serde(skip)]
+    pub ignore_matched: Option<Vec<bool>>,
 }
 
 /// What one provider's cache did during a probe.
