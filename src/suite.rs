@@ -489,6 +489,30 @@ fn defaults_rules(r: &Reader, d: &DefaultsFile) -> Vec<std::sync::Arc<IgnoreRule
     headers.chain(json).collect()
 }
 
+/// The defaults' `ignore_json` and the case's, checked (a case's list is
+/// read as plain strings: its errors name the case's line).
+fn case_pointers(
+    r: &Reader,
+    defaults: &Defaults,
+    list: &[String],
+    line: Option<usize>,
+    key: &str,
+) -> Result<Vec<String>, InputError> {
+    let mut out = defaults.ignore_json.clone();
+    for p in list {
+        check_pointer(p).map_err(|m| {
+            let at = Location {
+                file: r.path.to_path_buf(),
+                line,
+                column: None,
+            };
+            InputError::invalid(at, key, m)
+        })?;
+        out.push(p.clone());
+    }
+    Ok(out)
+}
+
 /// A case's ignore entries after the defaults', each with the case's line.
 fn case_rules(
     r: &Reader,
@@ -659,21 +683,7 @@ fn case(
     };
     let mut ignore_headers = defaults.ignore_headers.clone();
     ignore_headers.extend(c.ignore_headers.iter().map(|h| h.to_ascii_lowercase()));
-    let mut ignore_json = defaults.ignore_json.clone();
-    for p in &c.ignore_json {
-        check_pointer(p).map_err(|m| {
-            InputError::invalid(
-                Location {
-                    file: r.path.to_path_buf(),
-                    line,
-                    column: None,
-                },
-                ckey("ignore_json"),
-                m,
-            )
-        })?;
-        ignore_json.push(p.clone());
-    }
+    let ignore_json = case_pointers(r, defaults, &c.ignore_json, line, &ckey("ignore_json"))?;
     let ignore_rules = case_rules(r, defaults, &c, line, &ckey);
     let expect = match c.expect {
         None => None,
