@@ -106,7 +106,13 @@ impl Entry {
         }
         // Header names are case-insensitive; JSON Pointers are not.
         let field_glob = match d.kind {
-            Kind::Header | Kind::Vary | Kind::Cache => &self.field_fold,
+            Kind::Header
+            | Kind::Vary
+            | Kind::Cache
+            | Kind::Assert
+            | Kind::Conditional
+            | Kind::Range
+            | Kind::Head => &self.field_fold,
             Kind::Status | Kind::Body => &self.field_exact,
         };
         match (field_glob, &d.field) {

@@ -253,6 +253,7 @@ pub fn to_normalized(r: &GoldenResponse) -> Normalized {
         headers: r.headers.clone(),
         aside: BTreeMap::new(),
         ignored: Default::default(),
+        ignored_json: Default::default(),
         framing: Framing::Other,
         content_length: None,
         received: None,

@@ -45,8 +45,8 @@ use crate::model::Hint;
 /// The built-in catalogue's source, compiled into the binary.
 const BUILTIN_YAML: &str = include_str!("../data/catalogue.yaml");
 
-/// The difference kinds a rule may name (`compare::Kind` as text).
-const KINDS: [&str; 5] = ["status", "header", "body", "cache", "vary"];
+/// The difference kinds a rule may name (`model::Kind` as text).
+const KINDS: &[&str] = crate::model::Kind::WORDS;
 
 /// Specificity weights: what each kind of condition adds to a rule's score.
 /// Evidence the answer itself carries (a signature header, a body marker)
@@ -87,7 +87,8 @@ pub enum HintsError {
 /// needs evidence the finding does not carry simply does not match.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Finding<'a> {
-    /// Difference kind: `status`, `header`, `body`, `cache` or `vary`.
+    /// Difference kind: `status`, `header`, `body`, `cache`, `vary`, `assert`,
+    /// or a follow-up of a GET: `conditional`, `range`, `head`.
     pub kind: &'a str,
     /// Header name (lower-case), JSON Pointer, cache field (`sequence[1]`,
     /// `expect[0]`, `set-cookie`, `age`), the varied header for `vary`; `None`
@@ -1267,6 +1268,75 @@ mod tests {
                         baseline_status: Some(206),
                         candidate_status: Some(200),
                         ..cf("status")
+                    })
+                }
+            ),
+            case!(
+                "validator-removed",
+                |run| {
+                    run(&Finding {
+                        field: Some("validators"),
+                        baseline: Some("etag, last-modified"),
+                        candidate: Some("last-modified"),
+                        ..cf("conditional")
+                    })
+                },
+                |run| {
+                    // The ETag is there; only the date validator is missing.
+                    run(&Finding {
+                        field: Some("validators"),
+                        baseline: Some("etag, last-modified"),
+                        candidate: Some("etag"),
+                        ..cf("conditional")
+                    })
+                }
+            ),
+            case!(
+                "revalidation-with-weakened-etag",
+                |run| {
+                    let bh = h(&[("etag", "\"v1\"")]);
+                    let ch = h(&[("etag", "W/\"v1\"")]);
+                    run(&Finding {
+                        field: Some("status"),
+                        baseline_status: Some(304),
+                        candidate_status: Some(200),
+                        baseline_headers: &bh,
+                        candidate_headers: &ch,
+                        ..cf("conditional")
+                    })
+                },
+                |run| {
+                    // Both weak: the weakening is not the cause.
+                    let bh = h(&[("etag", "W/\"v1\"")]);
+                    let ch = h(&[("etag", "W/\"v1\"")]);
+                    run(&Finding {
+                        field: Some("status"),
+                        baseline_status: Some(304),
+                        candidate_status: Some(200),
+                        baseline_headers: &bh,
+                        candidate_headers: &ch,
+                        ..cf("conditional")
+                    })
+                }
+            ),
+            case!(
+                "range-request",
+                |run| {
+                    // The `range:` probe: its kind says a range was asked.
+                    run(&Finding {
+                        field: Some("status"),
+                        baseline_status: Some(206),
+                        candidate_status: Some(200),
+                        ..cf("range")
+                    })
+                },
+                |run| {
+                    // A 200 on both sides for a range is no difference of this.
+                    run(&Finding {
+                        field: Some("status"),
+                        baseline_status: Some(200),
+                        candidate_status: Some(416),
+                        ..cf("range")
                     })
                 }
             ),

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use crate::compare::compare;
 use crate::golden::GoldenFile;
 use crate::model::{
-    CaseResult, Difference, Exchange, ExchangeError, Label, Noise, ProbeSummary, ResponseSummary,
-    Verdict,
+    CaseResult, Difference, Exchange, ExchangeError, Kind, Label, Noise, ProbeSummary,
+    ResponseSummary, Verdict,
 };
 use crate::normalize::{normalize, Normalized, Rules};
 use crate::plan::PlannedCase;
@@ -38,6 +38,11 @@ pub struct Obs {
     pub cache: provider::CacheReading,
     /// Raw Set-Cookie lines, even when the suite ignores the header.
     pub set_cookie: Vec<String>,
+    /// The case's assertions this answer broke (`kind: assert`).
+    pub broken: Vec<Difference>,
+    /// The validators it carried as received (`etag`, `last-modified`),
+    /// even when the suite ignores those headers.
+    pub validators: Vec<String>,
 }
 
 /// Every provider's normalised answers, by provider name.
@@ -98,7 +103,16 @@ pub fn sides(
             let norm = normalize(&o.exchange, &all_profiles, &rules);
             let cache = provider::read_cache(kind, &o.exchange.headers);
             responses.push(summary(p, o, &norm, &cache));
+            let broken = if asserted(o.label) {
+                crate::assertion::check(&case.case.assertions, p, o.label, &o.exchange)
+            } else {
+                Vec::new()
+            };
+            let validators =
+                crate::followup::validators(o.exchange.headers.iter().map(|(n, _)| n.as_str()));
             v.push(Obs {
+                broken,
+                validators,
                 label: o.label,
                 set_cookie: o
                     .exchange
@@ -112,6 +126,13 @@ pub fn sides(
         seen.insert(p.clone(), v);
     }
     (seen, failures, responses)
+}
+
+/// Is this answer one the case's assertions speak of? The probe's main
+/// answers (the request, each of a sequence, each Vary value on the shared
+/// key); not the reference variants.
+fn asserted(label: Label) -> bool {
+    label.is_main()
 }
 
 fn summary(
@@ -170,6 +191,8 @@ fn golden_side(g: &GoldenFile) -> Vec<Obs> {
                 age: None,
             },
             set_cookie: Vec::new(),
+            broken: Vec::new(),
+            validators: crate::followup::validators(r.headers.keys().map(String::as_str)),
         })
         .collect()
 }
@@ -237,7 +260,29 @@ pub fn evaluate(
         noise: noise.clone(),
         confirm: None,
         expect: case.case.expect.clone(),
+        ignore_matched: ignore_matched(case, &seen),
     }
+}
+
+/// For each of the case's ignore rules, whether it removed something from
+/// any live answer (a golden file is not an answer); `None` when no
+/// provider answered.
+fn ignore_matched(case: &PlannedCase, seen: &Seen) -> Option<Vec<bool>> {
+    let answers: Vec<&Obs> = seen
+        .iter()
+        .filter(|(p, _)| *p != GOLDEN)
+        .flat_map(|(_, list)| list)
+        .collect();
+    if answers.is_empty() {
+        return None;
+    }
+    let hit = |r: &crate::suite::IgnoreRule| {
+        answers.iter().any(|o| match r.kind {
+            crate::suite::IgnoreKind::Headers => o.norm.ignored.contains(&r.pattern),
+            crate::suite::IgnoreKind::Json => o.norm.ignored_json.contains(&r.pattern),
+        })
+    };
+    Some(case.case.ignore_rules.iter().map(|r| hit(r)).collect())
 }
 
 /// Against golden files: the recorded probe summary stands in for the
@@ -256,6 +301,7 @@ fn golden_findings(
             cache: g.responses.iter().filter_map(|r| r.cache).collect(),
             vary: g.vary.clone(),
             encodings: Vec::new(),
+            validators: None,
         },
     );
     let mut out = Vec::new();
@@ -294,9 +340,15 @@ fn display_header(lower: &str) -> String {
         .join("-")
 }
 
-/// The main answers of a probe (reference requests left out).
+/// The main answers of a probe (reference requests and follow-ups left
+/// out).
 fn main_of(list: &[Obs]) -> Vec<&Obs> {
-    list.iter().filter(|s| !s.label.is_reference()).collect()
+    list.iter().filter(|s| s.label.is_main()).collect()
+}
+
+/// The answer of `list` with this label.
+fn labelled(list: &[Obs], label: Label) -> Option<&Obs> {
+    list.iter().find(|s| s.label == label)
 }
 
 /// What one provider's answers show on their own: Set-Cookie on a hit,
@@ -306,8 +358,18 @@ fn own_findings(
     p: &str,
     list: &[Obs],
     differences: &mut Vec<Difference>,
+    noise: &mut Noise,
 ) -> ProbeSummary {
+    let followups = &case.case.followups;
+    if followups.head {
+        if let (Some(get), Some(head)) = (main_of(list).first(), labelled(list, Label::Head)) {
+            differences.extend(crate::followup::head_vs_get(
+                p, &get.norm, &head.norm, noise,
+            ));
+        }
+    }
     for o in list {
+        differences.extend(o.broken.iter().cloned());
         if o.cache.outcome == provider::CacheOutcome::Hit && !o.set_cookie.is_empty() {
             differences.push(crate::cache::cookie_on_hit(
                 p,
@@ -321,6 +383,11 @@ fn own_findings(
         cache: main.iter().map(|s| s.cache.outcome).collect(),
         ..ProbeSummary::default()
     };
+    if followups.conditional {
+        if let Some(get) = main.first() {
+            summary.validators = Some(get.validators.clone());
+        }
+    }
     match &case.case.probe {
         Probe::Sequence {
             expect: Some(expect),
@@ -416,6 +483,42 @@ fn pair_findings(
     out
 }
 
+/// The requests that followed the GET, baseline against one candidate:
+/// the validators each GET returned, then each follow-up's answers.
+fn followup_findings(
+    case: &PlannedCase,
+    (baseline, b): (&str, &[Obs]),
+    (p, c): (&str, &[Obs]),
+    get_diffs: &[Difference],
+    noise: &mut Noise,
+) -> Vec<Difference> {
+    let f = &case.case.followups;
+    let mut out = Vec::new();
+    if f.conditional {
+        let v = |list: &[Obs]| main_of(list).first().map(|o| o.validators.clone());
+        if let (Some(bv), Some(cv)) = (v(b), v(c)) {
+            out.extend(crate::followup::validator_diff(baseline, &bv, p, &cv));
+        }
+    }
+    for label in [Label::Conditional, Label::Range, Label::Head] {
+        let (Some(kind), Some(bo), Some(co)) = (
+            crate::followup::kind_of(label),
+            labelled(b, label),
+            labelled(c, label),
+        ) else {
+            continue;
+        };
+        let context = match (&f.range, label) {
+            (Some(r), Label::Range) => format!("range: {r}"),
+            _ => label.to_string(),
+        };
+        out.extend(crate::followup::pair(
+            kind, &context, baseline, &bo.norm, p, &co.norm, get_diffs, noise,
+        ));
+    }
+    out
+}
+
 /// The comparison itself: every check of the case's probe, baseline side
 /// against each candidate side.
 pub fn judge(
@@ -429,7 +532,7 @@ pub fn judge(
     let mut differences = Vec::new();
     let mut probes = BTreeMap::new();
     for (p, list) in seen.iter().filter(|(p, _)| *p != GOLDEN) {
-        let summary = own_findings(case, p, list, &mut differences);
+        let summary = own_findings(case, p, list, &mut differences, noise);
         probes.insert(p.clone(), summary);
     }
     let Some(b) = seen.get(baseline) else {
@@ -439,15 +542,19 @@ pub fn judge(
     for p in candidates {
         let Some(c) = seen.get(p) else { continue };
         let cm = main_of(c);
-        differences.extend(pair_findings(
-            case,
-            (baseline, label),
-            &bm,
-            p,
-            &cm,
-            noise,
-            &probes,
-        ));
+        let get_diffs = pair_findings(case, (baseline, label), &bm, p, &cm, noise, &probes);
+        let more = followup_findings(case, (label, b), (p, c), &get_diffs, noise);
+        differences.extend(get_diffs);
+        // A HEAD the candidate's own check already faulted is not said again.
+        let own: Vec<(Kind, Option<String>)> = differences
+            .iter()
+            .filter(|d| d.provider == *p && d.kind == Kind::Head)
+            .map(|d| (d.kind, d.field.clone()))
+            .collect();
+        differences.extend(
+            more.into_iter()
+                .filter(|d| !own.contains(&(d.kind, d.field.clone()))),
+        );
     }
     (differences, probes)
 }
@@ -475,8 +582,8 @@ fn attach_hints(
     };
     // Each answer's evidence is built once, however many differences (a
     // JSON body with many changed fields) point at it.
-    let mut evidence: BTreeMap<(&str, usize), Option<Evidence>> = BTreeMap::new();
-    let wanted: Vec<usize> = differences.iter().map(|d| answer_index(case, d)).collect();
+    let mut evidence: BTreeMap<(&str, Which), Option<Evidence>> = BTreeMap::new();
+    let wanted: Vec<Which> = differences.iter().map(|d| answer_index(case, d)).collect();
     for (d, &i) in differences.iter().zip(&wanted) {
         for name in [baseline, d.provider.as_str()] {
             evidence
@@ -484,12 +591,22 @@ fn attach_hints(
                 .or_insert_with(|| Evidence::of(seen, name, i));
         }
     }
+    // A range's difference is about a request that asked for the range.
+    let mut range_request = case.request.headers.clone();
+    if let Some(r) = &case.case.followups.range {
+        range_request.push(("Range".to_string(), r.clone()));
+    }
     let mut hints = Vec::with_capacity(differences.len());
     for (d, &i) in differences.iter().zip(&wanted) {
         let b = evidence.get(&(baseline, i)).and_then(Option::as_ref);
         let c = evidence
             .get(&(d.provider.as_str(), i))
             .and_then(Option::as_ref);
+        let (method, request_headers) = match d.kind {
+            Kind::Range => (case.request.method.as_str(), &range_request),
+            Kind::Head => ("HEAD", &case.request.headers),
+            _ => (case.request.method.as_str(), &case.request.headers),
+        };
         let finding = crate::hints::Finding {
             kind: d.kind.as_str(),
             field: d.field.as_deref(),
@@ -499,10 +616,10 @@ fn attach_hints(
             candidate: d.candidate.as_deref(),
             baseline_status: b.map(|e| e.status),
             candidate_status: c.map(|e| e.status),
-            method: Some(case.request.method.as_str()),
+            method: Some(method),
             path: Some(&path),
             context: d.context.as_deref(),
-            request_headers: &case.request.headers,
+            request_headers,
             baseline_headers: b.map(|e| e.headers.as_slice()).unwrap_or_default(),
             candidate_headers: c.map(|e| e.headers.as_slice()).unwrap_or_default(),
             baseline_body: b.and_then(|e| e.body.as_deref()),
@@ -522,11 +639,20 @@ struct Evidence {
     body: Option<String>,
 }
 
+/// Which answer a difference is about: a follow-up's, by its label, or the
+/// probe's main answer at this position.
+type Which = (Option<Label>, usize);
+
 impl Evidence {
-    /// Main answer `i` of `name` (the first when there is no such position).
-    fn of(seen: &Seen, name: &str, i: usize) -> Option<Evidence> {
-        let main = main_of(seen.get(name)?);
-        let o = main.get(i).or_else(|| main.first())?;
+    /// The answer `which` of `name` (the first main answer when there is no
+    /// such position).
+    fn of(seen: &Seen, name: &str, which: Which) -> Option<Evidence> {
+        let list = seen.get(name)?;
+        let main = main_of(list);
+        let o = match which {
+            (Some(label), _) => labelled(list, label)?,
+            (None, i) => main.get(i).or_else(|| main.first())?,
+        };
         Some(Evidence {
             status: o.norm.status,
             headers: answer_headers(o),
@@ -535,10 +661,25 @@ impl Evidence {
     }
 }
 
+/// Which answer a difference is about: a follow-up's (`conditional`,
+/// `range`, `head`) by its label, else a main answer (`main_index`).
+fn answer_index(case: &PlannedCase, d: &Difference) -> Which {
+    if let Some(label) = match d.kind {
+        Kind::Conditional if d.field.as_deref() != Some("validators") => Some(Label::Conditional),
+        Kind::Range => Some(Label::Range),
+        // A HEAD's own check is about its answer too.
+        Kind::Head => Some(Label::Head),
+        _ => None,
+    } {
+        return (Some(label), 0);
+    }
+    (None, main_index(case, d))
+}
+
 /// Which main answer of a probe a difference is about: the position of a
 /// cache sequence (`sequence[i]`, `expect[i]`) or of an Accept-Encoding
 /// value (its context); otherwise the first.
-fn answer_index(case: &PlannedCase, d: &Difference) -> usize {
+fn main_index(case: &PlannedCase, d: &Difference) -> usize {
     let position = d.field.as_deref().and_then(|f| {
         let inner = f
             .strip_prefix("sequence[")
@@ -672,6 +813,134 @@ mod tests {
         let kinds: Vec<Kind> = changed.differences.iter().map(|d| d.kind).collect();
         assert_eq!(kinds, vec![Kind::Status]);
         assert_eq!(changed.differences[0].provider, "cloudflare");
+    }
+
+    #[test]
+    fn a_broken_assertion_on_both_sides_is_never_parity() {
+        let case = planned(
+            "  - name: shop\n    path: /shop\n    assert: {status: 200, headers: {cache-control: \"^public\"}}\n",
+        );
+        let both_500 = || {
+            answer(&[(
+                Label::Request,
+                page(500, &[("cache-control", "public, max-age=60")], "oops"),
+            )])
+        };
+        let r = evaluate_one(
+            &case,
+            vec![
+                ("fastly".into(), both_500()),
+                ("cloudflare".into(), both_500()),
+            ],
+        );
+        assert_eq!(r.verdict, Verdict::Differs, "{:?}", r.differences);
+        let found: Vec<(&str, Kind, Option<&str>, crate::model::Severity)> = r
+            .differences
+            .iter()
+            .map(|d| (d.provider.as_str(), d.kind, d.field.as_deref(), d.severity))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "cloudflare",
+                    Kind::Assert,
+                    Some("status"),
+                    crate::model::Severity::Critical
+                ),
+                (
+                    "fastly",
+                    Kind::Assert,
+                    Some("status"),
+                    crate::model::Severity::Critical
+                ),
+            ]
+        );
+        let ok = || {
+            answer(&[(
+                Label::Request,
+                page(200, &[("cache-control", "public")], "x"),
+            )])
+        };
+        let r = evaluate_one(
+            &case,
+            vec![("fastly".into(), ok()), ("cloudflare".into(), ok())],
+        );
+        assert_eq!(r.verdict, Verdict::Parity, "{:?}", r.differences);
+    }
+
+    #[test]
+    fn followups_are_judged_as_their_own_kinds_and_a_head_fault_is_said_once() {
+        let case = planned(
+            "  - name: f\n    path: /f.txt\n    conditional: true\n    range: bytes=0-1\n    head: true\n",
+        );
+        let v = [
+            ("etag", "W/\"v\""),
+            ("last-modified", "Mon, 02 Jan 2023 03:04:05 GMT"),
+        ];
+        let get = page(200, &v, "hello");
+        let side = |cond: Exchange, range: Exchange, head: Exchange| {
+            answer(&[
+                (Label::Request, get.clone()),
+                (Label::Conditional, cond),
+                (Label::Range, range),
+                (Label::Head, head),
+            ])
+        };
+        let mut ranged = page(206, &[("content-range", "bytes 0-1/5")], "he");
+        ranged
+            .headers
+            .extend(v.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+        let mut head = page(200, &v, "");
+        head.body = crate::exec::capture(b"", &[], 1 << 20);
+        let fastly = side(page(304, &v, ""), ranged.clone(), head.clone());
+        let mut refused = page(405, &[("allow", "GET")], "");
+        refused.body = crate::exec::capture(b"", &[], 1 << 20);
+        let cloudflare = side(get.clone(), get.clone(), refused);
+        let r = evaluate_one(
+            &case,
+            vec![
+                ("fastly".into(), fastly.clone()),
+                ("cloudflare".into(), cloudflare),
+            ],
+        );
+        let found: Vec<(&str, Kind, &str)> = r
+            .differences
+            .iter()
+            .map(|d| {
+                (
+                    d.provider.as_str(),
+                    d.kind,
+                    d.field.as_deref().unwrap_or("-"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("cloudflare", Kind::Head, "status"),
+                ("cloudflare", Kind::Conditional, "status"),
+                ("cloudflare", Kind::Range, "status"),
+                ("cloudflare", Kind::Range, "content-range"),
+            ],
+            "{:#?}",
+            r.differences
+        );
+        let hint = |k: Kind| {
+            r.differences
+                .iter()
+                .find(|d| d.kind == k)
+                .and_then(|d| d.hint.as_ref().map(|h| h.id.clone()))
+        };
+        assert_eq!(hint(Kind::Range).as_deref(), Some("range-request"));
+        let same = evaluate_one(
+            &case,
+            vec![
+                ("fastly".into(), fastly.clone()),
+                ("cloudflare".into(), fastly),
+            ],
+        );
+        assert_eq!(same.verdict, Verdict::Parity, "{:#?}", same.differences);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `provider`.
 
 pub mod allowlist;
+pub mod assertion;
 pub mod cache;
 pub mod canary;
 pub mod compare;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod edit;
 pub mod exec;
 pub mod exit;
+pub mod followup;
 pub mod fsio;
 pub mod gate;
 pub mod golden;

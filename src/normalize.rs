@@ -63,6 +63,9 @@ pub struct Normalized {
     pub aside: BTreeMap<String, Vec<String>>,
     /// Headers the suite asked to ignore.
     pub ignored: BTreeSet<String>,
+    /// The suite's `ignore_json` patterns that removed something here.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub ignored_json: BTreeSet<String>,
     pub framing: Framing,
     pub content_length: Option<String>,
     /// Body bytes actually received, as sent (before decoding); `None` for
@@ -97,7 +100,8 @@ pub enum Step {
     IgnoreHeaders,
     /// Decode and classify the body (JSON, text, binary, digest).
     Body,
-    /// The suite's `ignore_json` pointers.
+    /// The suite's `ignore_json` pointers (`*` and `**` segments match any
+    /// member at one level and at any depth).
     IgnoreJson,
 }
 
@@ -119,6 +123,7 @@ pub fn normalize(ex: &Exchange, profiles: &[Profile], rules: &Rules) -> Normaliz
         headers: BTreeMap::new(),
         aside: BTreeMap::new(),
         ignored: BTreeSet::new(),
+        ignored_json: BTreeSet::new(),
         framing: Framing::Other,
         content_length: None,
         received: Some(ex.body.raw_len),
@@ -187,7 +192,9 @@ fn apply(step: Step, n: &mut Normalized, ex: &Exchange, profiles: &[Profile], ru
         Step::IgnoreJson => {
             if let NormBody::Json { value } = &mut n.body {
                 for p in &rules.ignore_json {
-                    remove_pointer(value, p);
+                    if remove_matching(value, p) {
+                        n.ignored_json.insert(p.clone());
+                    }
                 }
             }
         }
@@ -281,29 +288,125 @@ pub fn unescape_token(k: &str) -> String {
     k.replace("~1", "/").replace("~0", "~")
 }
 
-/// Remove the value a JSON Pointer (RFC 6901) names, if it exists.
-pub fn remove_pointer(value: &mut serde_json::Value, pointer: &str) {
+/// One segment of an `ignore_json` pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    /// A member name or array index (unescaped).
+    Key(String),
+    /// `*`: every member or element of this level.
+    Star,
+    /// `**`: any depth below this point, this level included.
+    Deep,
+}
+
+/// The segments of a JSON Pointer (RFC 6901) whose segments may be exactly
+/// `*` or `**`. A segment is a wildcard only when it is exactly one of
+/// those (before unescaping): `/a*` names the key `a*`.
+fn segments(pattern: &str) -> Vec<Seg> {
+    pattern
+        .split('/')
+        .skip(1)
+        .map(|s| match s {
+            "*" => Seg::Star,
+            "**" => Seg::Deep,
+            _ => Seg::Key(unescape_token(s)),
+        })
+        .collect()
+}
+
+/// Does `pattern` have a wildcard segment?
+pub fn has_wildcard(pattern: &str) -> bool {
+    segments(pattern)
+        .iter()
+        .any(|s| matches!(s, Seg::Star | Seg::Deep))
+}
+
+/// Remove every value an `ignore_json` pattern names: a JSON Pointer (RFC
+/// 6901) whose segments may be `*` (any member or element, one level) or
+/// `**` (any depth, none included: `/**/ts` is every `ts`, the top level's
+/// too). Returns whether anything was removed. The empty pointer names the
+/// whole document (it becomes `null`).
+pub fn remove_matching(value: &mut serde_json::Value, pattern: &str) -> bool {
+    if pattern.is_empty() {
+        *value = serde_json::Value::Null;
+        return true;
+    }
+    remove_segs(value, &segments(pattern))
+}
+
+/// Remove the one value a JSON Pointer (RFC 6901) names, if it exists: no
+/// wildcards (a learned pointer may name a key `*`).
+pub fn remove_pointer(value: &mut serde_json::Value, pointer: &str) -> bool {
     if pointer.is_empty() {
         *value = serde_json::Value::Null;
-        return;
+        return true;
     }
-    let (parent, last) = match pointer.rfind('/') {
-        Some(i) => (&pointer[..i], &pointer[i + 1..]),
-        None => return,
-    };
-    let key = unescape_token(last);
-    match value.pointer_mut(parent) {
-        Some(serde_json::Value::Object(map)) => {
-            map.shift_remove(&key);
+    let segs: Vec<Seg> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| Seg::Key(unescape_token(s)))
+        .collect();
+    remove_segs(value, &segs)
+}
+
+fn remove_segs(value: &mut serde_json::Value, segs: &[Seg]) -> bool {
+    match segs {
+        [] => false,
+        [last] => remove_child(value, last),
+        [Seg::Key(k), rest @ ..] => child_mut(value, k).is_some_and(|c| remove_segs(c, rest)),
+        [Seg::Star, rest @ ..] => children_mut(value)
+            .into_iter()
+            .fold(false, |hit, c| remove_segs(c, rest) | hit),
+        [Seg::Deep, rest @ ..] => {
+            // This level first, then every child with `**` still ahead.
+            let here = remove_segs(value, rest);
+            children_mut(value)
+                .into_iter()
+                .fold(here, |hit, c| remove_segs(c, segs) | hit)
         }
-        Some(serde_json::Value::Array(items)) => {
-            if let Ok(i) = key.parse::<usize>() {
-                if i < items.len() {
-                    items.remove(i);
-                }
+    }
+}
+
+/// Remove the child `seg` names; a trailing `*` or `**` removes every
+/// child.
+fn remove_child(value: &mut serde_json::Value, seg: &Seg) -> bool {
+    use serde_json::Value;
+    match (value, seg) {
+        (Value::Object(map), Seg::Key(k)) => map.shift_remove(k).is_some(),
+        (Value::Array(items), Seg::Key(k)) => match k.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
             }
+            _ => false,
+        },
+        (Value::Object(map), Seg::Star | Seg::Deep) => {
+            let hit = !map.is_empty();
+            map.clear();
+            hit
         }
-        _ => {}
+        (Value::Array(items), Seg::Star | Seg::Deep) => {
+            let hit = !items.is_empty();
+            items.clear();
+            hit
+        }
+        _ => false,
+    }
+}
+
+fn child_mut<'a>(value: &'a mut serde_json::Value, key: &str) -> Option<&'a mut serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map.get_mut(key),
+        serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+        _ => None,
+    }
+}
+
+fn children_mut(value: &mut serde_json::Value) -> Vec<&mut serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map.values_mut().collect(),
+        serde_json::Value::Array(items) => items.iter_mut().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -382,6 +485,9 @@ pub(crate) mod tests {
             - cache-lhr1-LHR
         ignored:
           - x-request-id
+        ignored_json:
+          - /nested/t
+          - /request_id
         framing: length
         content_length: "40"
         received: 53
@@ -424,10 +530,61 @@ pub(crate) mod tests {
     #[test]
     fn pointer_removal_handles_escapes_and_arrays() {
         let mut v = serde_json::json!({"a/b": 1, "m~n": 2, "arr": [0, 1, 2]});
-        remove_pointer(&mut v, "/a~1b");
-        remove_pointer(&mut v, "/m~0n");
-        remove_pointer(&mut v, "/arr/1");
-        remove_pointer(&mut v, "/arr/9");
+        assert!(remove_matching(&mut v, "/a~1b"));
+        assert!(remove_matching(&mut v, "/m~0n"));
+        assert!(remove_matching(&mut v, "/arr/1"));
+        assert!(!remove_matching(&mut v, "/arr/9"));
+        assert!(!remove_matching(&mut v, "/nope/x"));
         assert_eq!(v, serde_json::json!({"arr": [0, 2]}));
+    }
+
+    #[test]
+    fn a_star_is_one_level_and_a_double_star_any_depth() {
+        let doc = serde_json::json!({
+            "ts": 1,
+            "items": [{"id": 1, "ts": 2}, {"id": 2, "ts": 3, "meta": {"ts": 4}}],
+            "by_id": {"a": {"ts": 5, "keep": true}},
+            "a*": 6
+        });
+        let mut v = doc.clone();
+        assert!(remove_matching(&mut v, "/items/*/ts"));
+        assert_eq!(
+            v["items"],
+            serde_json::json!([{"id": 1}, {"id": 2, "meta": {"ts": 4}}])
+        );
+        assert_eq!(v["ts"], 1, "one level only");
+        let mut v = doc.clone();
+        assert!(remove_matching(&mut v, "/by_id/*/ts"));
+        assert_eq!(v["by_id"], serde_json::json!({"a": {"keep": true}}));
+        let mut v = doc.clone();
+        assert!(remove_matching(&mut v, "/**/ts"));
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "items": [{"id": 1}, {"id": 2, "meta": {}}],
+                "by_id": {"a": {"keep": true}},
+                "a*": 6
+            })
+        );
+        let mut v = doc.clone();
+        assert!(remove_matching(&mut v, "/items/**/ts"));
+        assert_eq!(v["ts"], 1);
+        assert_eq!(v["by_id"]["a"]["ts"], 5);
+        assert_eq!(v["items"][1]["meta"], serde_json::json!({}));
+        // A trailing wildcard empties the level; only an exact `*` is one.
+        let mut v = doc.clone();
+        assert!(remove_matching(&mut v, "/items/*"));
+        assert_eq!(v["items"], serde_json::json!([]));
+        let mut v = doc.clone();
+        assert!(remove_matching(&mut v, "/a*"));
+        assert!(v.get("a*").is_none());
+        let mut v = doc;
+        assert!(!remove_matching(&mut v, "/**/nothing"));
+        assert!(!remove_matching(&mut v, "/ts/*"));
+        assert!(has_wildcard("/a/**/b") && !has_wildcard("/a*/b"));
+        // A learned pointer is exact: `*` is then a key.
+        let mut v = serde_json::json!({"*": 1, "b": 2});
+        assert!(remove_pointer(&mut v, "/*"));
+        assert_eq!(v, serde_json::json!({"b": 2}));
     }
 }

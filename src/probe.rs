@@ -6,8 +6,14 @@
 //! come from the caller (the run), so this stays pure and testable: one key
 //! shared by the probe's main requests, and a new key for every reference
 //! request of a Vary probe (each value alone on its own key).
+//!
+//! A single GET may be followed, on its URL, by a revalidation
+//! (`conditional`), a byte range (`range`) and a `HEAD`. The revalidation
+//! depends on what each provider answered (the validators *it* returned),
+//! so its step carries the GET's request and [`revalidation`] turns it into
+//! the conditional request once that provider's GET is in.
 
-use crate::model::Label;
+use crate::model::{Exchange, Label};
 use crate::plan::{PlannedCase, RequestSpec};
 use crate::suite::{Bust, Probe};
 
@@ -58,9 +64,79 @@ pub fn first_extra(case: &PlannedCase) -> Option<(&str, &str)> {
     }
 }
 
+/// The requests that follow the GET on its URL, in order: the
+/// revalidation (its validators added per provider by [`revalidation`]),
+/// the byte range, the HEAD.
+fn followups(case: &PlannedCase, get: &RequestSpec) -> Vec<Step> {
+    let f = &case.case.followups;
+    let mut out = Vec::new();
+    let step = |label, extra: Option<(&str, &str)>| {
+        let mut request = get.clone();
+        if let Some((name, value)) = extra {
+            request
+                .headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            request.headers.push((name.to_string(), value.to_string()));
+        }
+        Step {
+            label,
+            request,
+            pause_ms: 0,
+        }
+    };
+    if f.conditional {
+        out.push(step(Label::Conditional, None));
+    }
+    if let Some(range) = &f.range {
+        out.push(step(Label::Range, Some(("Range", range))));
+    }
+    if f.head {
+        let mut head = step(Label::Head, None);
+        head.request.method = http::Method::HEAD;
+        head.request.body = None;
+        out.push(head);
+    }
+    out
+}
+
+/// The conditional request of a `conditional` step, from the validators
+/// this provider's GET returned: `If-None-Match` with its ETag and
+/// `If-Modified-Since` with its Last-Modified (a client revalidating sends
+/// both). `None` when it returned neither: there is nothing to revalidate
+/// with, and the judge says so.
+pub fn revalidation(step: &RequestSpec, get: &Exchange) -> Option<RequestSpec> {
+    let etag = get.header_values("etag").next();
+    let last_modified = get.header_values("last-modified").next();
+    if etag.is_none() && last_modified.is_none() {
+        return None;
+    }
+    let mut req = step.clone();
+    for (name, value) in [
+        ("If-None-Match", etag),
+        ("If-Modified-Since", last_modified),
+    ] {
+        req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        if let Some(v) = value {
+            req.headers.push((name.to_string(), v.to_string()));
+        }
+    }
+    Some(req)
+}
+
 /// Every request of the case's probe, in order. `fresh` returns a new cache
 /// key at each call (or `None` when the case does not bust caches).
 pub fn steps(case: &PlannedCase, fresh: &mut dyn FnMut() -> Option<String>) -> Vec<Step> {
+    let mut v = probe_steps(case, fresh);
+    if !case.case.followups.is_empty() {
+        // On the GET's own request (its URL, so its cache key).
+        if let Some(get) = v.first().map(|s| s.request.clone()) {
+            v.extend(followups(case, &get));
+        }
+    }
+    v
+}
+
+fn probe_steps(case: &PlannedCase, fresh: &mut dyn FnMut() -> Option<String>) -> Vec<Step> {
     let main_key = fresh();
     let main_key = main_key.as_deref();
     let step = |label, request, pause_ms| Step {
@@ -158,5 +234,62 @@ mod tests {
         let s = steps(&case, &mut keys());
         let pauses: Vec<u64> = s.iter().map(|s| s.pause_ms).collect();
         assert_eq!(pauses, vec![0, 5, 5]);
+    }
+
+    #[test]
+    fn followups_come_after_the_get_on_its_url_and_revalidate_with_its_validators() {
+        let case = planned(
+            "  - name: f\n    path: /p?a=1\n    conditional: true\n    range: bytes=0-99\n    head: true\n",
+        );
+        let s = steps(&case, &mut keys());
+        let got: Vec<(String, &str, String)> = s
+            .iter()
+            .map(|s| {
+                (
+                    s.label.to_string(),
+                    s.request.method.as_str(),
+                    s.request.url.to_string(),
+                )
+            })
+            .collect();
+        let url = "https://x.test/p?a=1".to_string();
+        assert_eq!(
+            got,
+            vec![
+                ("request".into(), "GET", url.clone()),
+                ("conditional".into(), "GET", url.clone()),
+                ("range".into(), "GET", url.clone()),
+                ("head".into(), "HEAD", url),
+            ]
+        );
+        assert!(s[2]
+            .request
+            .headers
+            .contains(&("Range".into(), "bytes=0-99".into())));
+        let get = crate::normalize::tests::exchange(
+            &[
+                ("ETag", "W/\"v1\""),
+                ("Last-Modified", "Mon, 02 Jan 2023 03:04:05 GMT"),
+            ],
+            b"x",
+        );
+        let r = revalidation(&s[1].request, &get).unwrap();
+        let h: Vec<&(String, String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k.starts_with("If-"))
+            .collect();
+        assert_eq!(
+            h,
+            vec![
+                &("If-None-Match".to_string(), "W/\"v1\"".to_string()),
+                &(
+                    "If-Modified-Since".to_string(),
+                    "Mon, 02 Jan 2023 03:04:05 GMT".to_string()
+                )
+            ]
+        );
+        let bare = crate::normalize::tests::exchange(&[("content-type", "text/plain")], b"x");
+        assert!(revalidation(&s[1].request, &bare).is_none());
     }
 }

@@ -72,7 +72,8 @@ pub enum MergeError {
 }
 
 /// Merge shard reports (each with where it was read from) into one report:
-/// cases sorted by id, summary and latency recomputed, warnings unioned,
+/// cases sorted by id, summary and latency recomputed, warnings unioned
+/// (unused-ignore-rule warnings recomputed from the summed rule counts),
 /// `started_at` the earliest, `duration_ms` the longest. Refuses reports of
 /// different environments, baselines or config digests, two reports of one
 /// shard, and overlapping cases. A missing shard is refused unless
@@ -148,7 +149,9 @@ pub fn merge(reports: Vec<(String, Report)>, allow_partial: bool) -> Result<Repo
         }
     }
     let mut merged = first;
+    let mut rules = std::mem::take(&mut merged.ignore_rules);
     for (_, r) in rest {
+        rules.extend(r.ignore_rules);
         for w in r.warnings {
             if !merged.warnings.contains(&w) {
                 merged.warnings.push(w);
@@ -176,6 +179,10 @@ pub fn merge(reports: Vec<(String, Report)>, allow_partial: bool) -> Result<Repo
             merged.warnings.push(w);
         }
     }
+    // A rule unused in one shard may be used in another: sum, then warn.
+    merged.ignore_rules = crate::model::sum_ignore_rules(rules);
+    merged.warnings =
+        crate::model::with_unused_rule_warnings(&merged.warnings, &merged.ignore_rules);
     merged.cases.sort_by(|a, b| a.id.cmp(&b.id));
     merged.shard = None;
     merged.summary = Report::summarize(&merged.cases);

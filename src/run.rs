@@ -283,6 +283,7 @@ fn load_golden(
         noise: Noise::default(),
         confirm: None,
         expect: None,
+        ignore_matched: None,
     }))
 }
 
@@ -456,7 +457,22 @@ pub async fn observe_on(ctx: &RunContext, case: &PlannedCase, providers: &[Strin
             if step.pause_ms > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(step.pause_ms)).await;
             }
-            match ctx.send_checked(p, &step.request).await {
+            let revalidated;
+            let request = if step.label == crate::model::Label::Conditional {
+                // With the validators this provider's GET returned; none:
+                // nothing to revalidate with (the judge says so).
+                let get = got.iter().find(|o: &&Observed| o.label.is_main());
+                match get.and_then(|o| crate::probe::revalidation(&step.request, &o.exchange)) {
+                    Some(r) => {
+                        revalidated = r;
+                        &revalidated
+                    }
+                    None => continue,
+                }
+            } else {
+                &step.request
+            };
+            match ctx.send_checked(p, request).await {
                 Ok(exchange) => got.push(Observed {
                     label: step.label,
                     exchange,
@@ -514,6 +530,9 @@ pub fn build_report(
         })
         .collect();
     let summary = Report::summarize(&cases);
+    let ignore_rules = ignore_rule_uses(&ctx.plan, &cases);
+    let mut warnings = crate::model::with_unused_rule_warnings(&ctx.warnings, &ignore_rules);
+    warnings.extend(crate::model::provider_outages(&cases));
     Report {
         schema_version: crate::model::SCHEMA_VERSION,
         tool: crate::model::tool(),
@@ -527,14 +546,39 @@ pub fn build_report(
             .to_string(),
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
-        warnings: {
-            let mut w = ctx.warnings.clone();
-            w.extend(crate::model::provider_outages(&cases));
-            w
-        },
+        warnings,
         latency: crate::model::report::latency(&cases, &providers),
+        ignore_rules,
         providers,
         cases,
         summary,
     }
+}
+
+/// How much each ignore rule of the cases run was used: cases it applied
+/// to that got an answer, and those where it removed something.
+pub fn ignore_rule_uses(plan: &Plan, cases: &[CaseResult]) -> Vec<crate::model::IgnoreRuleUse> {
+    let planned: BTreeMap<&str, &PlannedCase> =
+        plan.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut uses: BTreeMap<&crate::suite::IgnoreRule, (usize, usize)> = BTreeMap::new();
+    for r in cases {
+        let (Some(p), Some(matched)) = (planned.get(r.id.as_str()), &r.ignore_matched) else {
+            continue;
+        };
+        for (rule, hit) in p.case.ignore_rules.iter().zip(matched) {
+            let e = uses.entry(rule).or_default();
+            e.0 += 1;
+            e.1 += usize::from(*hit);
+        }
+    }
+    uses.into_iter()
+        .map(|(rule, (cases, matched))| crate::model::IgnoreRuleUse {
+            file: rule.file.display().to_string(),
+            line: rule.line,
+            key: rule.key.clone(),
+            pattern: rule.pattern.clone(),
+            cases,
+            matched,
+        })
+        .collect()
 }

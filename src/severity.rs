@@ -18,6 +18,9 @@ pub struct Rule {
 /// The defaults. Order matters: the first match wins.
 pub const DEFAULTS: &[(Kind, Option<&str>, Severity)] = &[
     (Kind::Status, None, Severity::Critical),
+    // What the suite says every answer must show: a broken contract, on
+    // whichever side (`assert:`).
+    (Kind::Assert, None, Severity::Critical),
     // Vary leaks serve one user's variant to another.
     (Kind::Vary, Some("accept-encoding"), Severity::Major),
     (Kind::Vary, None, Severity::Critical),
@@ -60,6 +63,14 @@ pub const DEFAULTS: &[(Kind, Option<&str>, Severity)] = &[
     (Kind::Header, Some("content-length"), Severity::Minor),
     (Kind::Header, None, Severity::Minor),
     (Kind::Body, None, Severity::Major),
+    // The requests that follow a GET: a changed status or lost validators
+    // is major; any other field takes the severity the same header or body
+    // difference has on the GET (see `Table::severity`).
+    (Kind::Conditional, Some("status"), Severity::Major),
+    (Kind::Conditional, Some("validators"), Severity::Major),
+    (Kind::Range, Some("status"), Severity::Major),
+    (Kind::Range, Some("content-range"), Severity::Major),
+    (Kind::Head, Some("status"), Severity::Major),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -91,6 +102,14 @@ impl Table {
             if *k == kind && f.map(|p| glob_match(p, field)).unwrap_or(true) {
                 return *s;
             }
+        }
+        if kind.is_followup() {
+            let (as_kind, as_field) = if field == "body" || field.starts_with('/') {
+                (Kind::Body, None)
+            } else {
+                (Kind::Header, Some(field))
+            };
+            return self.severity(as_kind, as_field);
         }
         Severity::Minor
     }
@@ -142,5 +161,15 @@ mod tests {
         );
         assert_eq!(t.severity(Kind::Header, Some("etag")), Severity::Minor);
         assert!(Severity::Critical > Severity::Major && Severity::Minor > Severity::Info);
+        // A follow-up's header or body takes the GET's severity for it.
+        let t = Table::default();
+        assert_eq!(t.severity(Kind::Range, Some("status")), Severity::Major);
+        assert_eq!(
+            t.severity(Kind::Head, Some("content-type")),
+            Severity::Major
+        );
+        assert_eq!(t.severity(Kind::Conditional, Some("etag")), Severity::Minor);
+        assert_eq!(t.severity(Kind::Range, Some("body")), Severity::Major);
+        assert_eq!(t.severity(Kind::Assert, Some("status")), Severity::Critical);
     }
 }

@@ -64,7 +64,8 @@ struct DefaultsFile {
     headers: BTreeMap<String, Spanned<String>>,
     /// Response headers left out of every comparison.
     #[serde(default)]
-    ignore_headers: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    ignore_headers: Vec<Spanned<String>>,
     /// JSON Pointers left out of every JSON body comparison.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
@@ -76,6 +77,30 @@ struct DefaultsFile {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::matrix")]
     matrix: Option<Spanned<serde_json::Value>>,
+    /// What every case's answers must show (a case's own `assert:` adds to
+    /// it, key by key).
+    #[serde(default)]
+    assert: Option<AssertFile>,
+}
+
+/// `assert:`: what every provider's answer must show, whatever the others
+/// answer.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Assert")]
+struct AssertFile {
+    /// The status every provider must answer.
+    #[serde(default)]
+    #[schemars(with = "Option<u16>")]
+    status: Option<Spanned<u16>>,
+    /// Header name → a regex searched in its value.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    headers: BTreeMap<String, Spanned<String>>,
+    /// Text the decoded body must contain.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    body_contains: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -134,6 +159,21 @@ pub(crate) struct CaseFile {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::matrix")]
     matrix: Option<Spanned<serde_json::Value>>,
+    /// What every provider's answer must show.
+    #[serde(default)]
+    assert: Option<AssertFile>,
+    /// After the GET, revalidate with the validators each provider returned.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    conditional: Option<Spanned<bool>>,
+    /// After the GET, ask this byte range (`bytes=0-99`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    range: Option<Spanned<String>>,
+    /// After the GET, a HEAD: its status and headers must be the GET's.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    head: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -252,6 +292,81 @@ pub fn json_schema() -> serde_json::Value {
     crate::schema::finish(schemars::schema_for!(SuiteFile))
 }
 
+/// The requests a single GET is followed by on every provider, each one on
+/// the GET's URL (same cache key): `conditional`, `range`, `head`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Followups {
+    /// Revalidate with the validators each provider returned
+    /// (If-None-Match from its ETag, If-Modified-Since from its
+    /// Last-Modified).
+    pub conditional: bool,
+    /// The Range header value asked (`bytes=0-99`): one range.
+    pub range: Option<String>,
+    /// A HEAD, checked against the provider's own GET.
+    pub head: bool,
+}
+
+impl Followups {
+    pub fn is_empty(&self) -> bool {
+        !self.conditional && self.range.is_none() && !self.head
+    }
+}
+
+/// Which list an ignore rule is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IgnoreKind {
+    Headers,
+    Json,
+}
+
+/// One `ignore_headers` or `ignore_json` entry as written, so a run can say
+/// which rules matched nothing (a typo, or a field the answers no longer
+/// have). A defaults rule is shared by every case of its suite.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IgnoreRule {
+    pub file: PathBuf,
+    /// The entry's line (a case's own lists: the case's line).
+    pub line: Option<usize>,
+    /// `defaults.ignore_json`, `cases[3].ignore_headers`, …
+    pub key: String,
+    pub kind: IgnoreKind,
+    /// The header name (lower case) or the JSON pattern.
+    pub pattern: String,
+}
+
+/// What every provider's answers to a case must show (`assert:`), checked
+/// on each answer on its own: a broken assertion is that provider's
+/// finding even when every provider answers alike.
+#[derive(Debug, Clone, Default)]
+pub struct Assertions {
+    pub status: Option<u16>,
+    /// In the order written (case keys after the defaults').
+    pub headers: Vec<HeaderAssertion>,
+    /// Text the decoded body must contain (`${VAR}` filled: then a secret).
+    pub body_contains: Option<String>,
+}
+
+impl Assertions {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && self.headers.is_empty() && self.body_contains.is_none()
+    }
+}
+
+/// One `assert.headers` entry: the header must be present and the pattern
+/// found in its value. Compiled once, when the suite is read.
+#[derive(Debug, Clone)]
+pub struct HeaderAssertion {
+    /// Lower-case header name.
+    pub name: String,
+    /// The pattern as written.
+    pub pattern: String,
+    pub regex: regex::Regex,
+}
+
+/// Largest compiled size of an `assert.headers` pattern: a pattern is user
+/// input, and memory stays bounded by design.
+pub const MAX_PATTERN_BYTES: usize = 1 << 20;
+
 /// A request header: name (as written) and value, with whether the value was
 /// filled from an environment variable (then it is a secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,13 +392,21 @@ pub struct Case {
     pub body: Option<String>,
     /// Lower-case header names left out of the comparison.
     pub ignore_headers: BTreeSet<String>,
-    /// JSON Pointers removed from JSON bodies before comparison.
+    /// JSON Pointers removed from JSON bodies before comparison (`*` and
+    /// `**` segments are wildcards).
     pub ignore_json: Vec<String>,
+    /// Every entry of the two lists above (defaults' first) with where it
+    /// was written: what the run's unused-rule warning names.
+    pub ignore_rules: Vec<std::sync::Arc<IgnoreRule>>,
     pub timeout_ms: Option<u64>,
     pub ignore: bool,
     pub expect: Option<Expectation>,
     pub probe: Probe,
     pub bust: Bust,
+    /// What every provider's answers must show (`assert:`, defaults merged).
+    pub assertions: Assertions,
+    /// The conditional, range and HEAD requests after the GET.
+    pub followups: Followups,
     /// Line of the case in its suite file, for messages.
     pub line: Option<usize>,
 }
@@ -402,13 +525,18 @@ impl Suite {
                 .defaults
                 .ignore_headers
                 .iter()
-                .map(|h| h.to_ascii_lowercase())
+                .map(|h| h.value.to_ascii_lowercase())
                 .collect(),
+            ignore_rules: defaults_rules(&r, &file.defaults),
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
             matrix: match &file.defaults.matrix {
                 None => Matrix::default(),
                 Some(m) => matrix_of(&mut r, m, "defaults.matrix")?,
+            },
+            assertions: match &file.defaults.assert {
+                Some(a) => assertions(&mut r, Assertions::default(), a, "defaults.assert")?,
+                None => Assertions::default(),
             },
         };
         if file.cases.len() > MAX_CASES {
@@ -550,8 +678,149 @@ struct Defaults {
     headers: Vec<HeaderSpec>,
     ignore_headers: BTreeSet<String>,
     ignore_json: Vec<String>,
+    ignore_rules: Vec<std::sync::Arc<IgnoreRule>>,
     timeout_ms: Option<u64>,
     matrix: Matrix,
+    assertions: Assertions,
+}
+
+/// The defaults' ignore entries, each with its line.
+fn defaults_rules(r: &Reader, d: &DefaultsFile) -> Vec<std::sync::Arc<IgnoreRule>> {
+    let rule = |s: &Spanned<String>, key: &str, kind, pattern: String| {
+        std::sync::Arc::new(IgnoreRule {
+            file: r.path.to_path_buf(),
+            line: r.at(s).line,
+            key: key.to_string(),
+            kind,
+            pattern,
+        })
+    };
+    let headers = d.ignore_headers.iter().map(|h| {
+        let name = h.value.to_ascii_lowercase();
+        rule(h, "defaults.ignore_headers", IgnoreKind::Headers, name)
+    });
+    let json = d
+        .ignore_json
+        .iter()
+        .map(|p| rule(p, "defaults.ignore_json", IgnoreKind::Json, p.value.clone()));
+    headers.chain(json).collect()
+}
+
+/// The defaults' `ignore_json` and the case's, checked (a case's list is
+/// read as plain strings: its errors name the case's line).
+fn case_pointers(
+    r: &Reader,
+    defaults: &Defaults,
+    list: &[String],
+    line: Option<usize>,
+    key: &str,
+) -> Result<Vec<String>, InputError> {
+    let mut out = defaults.ignore_json.clone();
+    for p in list {
+        check_pointer(p).map_err(|m| {
+            let at = Location {
+                file: r.path.to_path_buf(),
+                line,
+                column: None,
+            };
+            InputError::invalid(at, key, m)
+        })?;
+        out.push(p.clone());
+    }
+    Ok(out)
+}
+
+/// A case's ignore entries after the defaults', each with the case's line.
+fn case_rules(
+    r: &Reader,
+    defaults: &Defaults,
+    c: &CaseFile,
+    line: Option<usize>,
+    ckey: &dyn Fn(&str) -> String,
+) -> Vec<std::sync::Arc<IgnoreRule>> {
+    let mut out = defaults.ignore_rules.clone();
+    let rule = |key: &str, kind, pattern: String| {
+        std::sync::Arc::new(IgnoreRule {
+            file: r.path.to_path_buf(),
+            line,
+            key: ckey(key),
+            kind,
+            pattern,
+        })
+    };
+    out.extend(c.ignore_headers.iter().map(|h| {
+        rule(
+            "ignore_headers",
+            IgnoreKind::Headers,
+            h.to_ascii_lowercase(),
+        )
+    }));
+    out.extend(
+        c.ignore_json
+            .iter()
+            .map(|p| rule("ignore_json", IgnoreKind::Json, p.clone())),
+    );
+    out
+}
+
+/// `assert:` read on top of `base` (the defaults' for a case): a key
+/// written here replaces the base's, header by header.
+fn assertions(
+    r: &mut Reader,
+    base: Assertions,
+    a: &AssertFile,
+    key: &str,
+) -> Result<Assertions, InputError> {
+    let mut out = base;
+    if let Some(s) = &a.status {
+        if !(100..=599).contains(&s.value) {
+            return Err(InputError::invalid(
+                r.at(s),
+                format!("{key}.status"),
+                format!("{} is not an HTTP status (100 to 599)", s.value),
+            ));
+        }
+        out.status = Some(s.value);
+    }
+    for (name, pattern) in &a.headers {
+        let hkey = format!("{key}.headers.{name}");
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(InputError::invalid(
+                r.at(pattern),
+                hkey,
+                format!("`{name}` is not a header name"),
+            ));
+        }
+        let regex = regex::RegexBuilder::new(&pattern.value)
+            .size_limit(MAX_PATTERN_BYTES)
+            .build()
+            .map_err(|e| {
+                InputError::invalid(
+                    r.at(pattern),
+                    hkey.clone(),
+                    format!("`{}` is not a regular expression: {e}", pattern.value),
+                )
+            })?;
+        let name = name.to_ascii_lowercase();
+        out.headers.retain(|h| h.name != name);
+        out.headers.push(HeaderAssertion {
+            name,
+            pattern: pattern.value.clone(),
+            regex,
+        });
+    }
+    if let Some(b) = &a.body_contains {
+        let (text, _) = r.expand(b)?;
+        if text.is_empty() {
+            return Err(InputError::invalid(
+                r.at(b),
+                format!("{key}.body_contains"),
+                "is empty: every body contains the empty text",
+            ));
+        }
+        out.body_contains = Some(text);
+    }
+    Ok(out)
 }
 
 /// A written `matrix:` read, its errors at its position.
@@ -642,6 +911,7 @@ fn case(
             host_name(base, &text).map_err(|m| InputError::invalid(r.at(h), ckey("host"), m))?
         }
     };
+    let followups = followups_of(r, &c, &method, &ckey)?;
     let mut headers: Vec<HeaderSpec> = defaults
         .headers
         .iter()
@@ -655,21 +925,8 @@ fn case(
     };
     let mut ignore_headers = defaults.ignore_headers.clone();
     ignore_headers.extend(c.ignore_headers.iter().map(|h| h.to_ascii_lowercase()));
-    let mut ignore_json = defaults.ignore_json.clone();
-    for p in &c.ignore_json {
-        check_pointer(p).map_err(|m| {
-            InputError::invalid(
-                Location {
-                    file: r.path.to_path_buf(),
-                    line,
-                    column: None,
-                },
-                ckey("ignore_json"),
-                m,
-            )
-        })?;
-        ignore_json.push(p.clone());
-    }
+    let ignore_json = case_pointers(r, defaults, &c.ignore_json, line, &ckey("ignore_json"))?;
+    let ignore_rules = case_rules(r, defaults, &c, line, &ckey);
     let expect = match c.expect {
         None => None,
         Some(e) => Some(expectation(r, &ckey("expect"), e)?),
@@ -679,6 +936,10 @@ fn case(
         .as_ref()
         .map(|v| r.at(v))
         .or_else(|| c.cache.as_ref().map(|v| r.at(v)));
+    let assertions = match &c.assert {
+        Some(a) => assertions(r, defaults.assertions.clone(), a, &ckey("assert"))?,
+        None => defaults.assertions.clone(),
+    };
     let (probe, bust) = probe_of(r, c.cache.map(|c| c.value), c.vary.map(|v| v.value)).map_err(
         |(key, message)| {
             InputError::invalid(
@@ -702,14 +963,91 @@ fn case(
         body,
         ignore_headers,
         ignore_json,
+        ignore_rules,
         timeout_ms: c.timeout_ms.or(defaults.timeout_ms),
         ignore: c.ignore,
         expect,
         probe,
         bust,
+        assertions,
+        followups,
         line,
     };
     Ok((case, matrix))
+}
+
+/// `conditional:`, `range:` and `head:`: requests that follow one GET, so
+/// the case must be a plain GET (no cache sequence or Vary probe), and a
+/// range must be one `bytes=` range.
+fn followups_of(
+    r: &Reader,
+    c: &CaseFile,
+    method: &http::Method,
+    ckey: &dyn Fn(&str) -> String,
+) -> Result<Followups, InputError> {
+    let on = |b: &Option<Spanned<bool>>| b.as_ref().is_some_and(|b| b.value);
+    let out = Followups {
+        conditional: on(&c.conditional),
+        range: c.range.as_ref().map(|s| s.value.trim().to_string()),
+        head: on(&c.head),
+    };
+    let at = [
+        c.conditional.as_ref().map(|s| ("conditional", r.at(s))),
+        c.range.as_ref().map(|s| ("range", r.at(s))),
+        c.head.as_ref().map(|s| ("head", r.at(s))),
+    ];
+    let Some((key, at)) = at.into_iter().flatten().next() else {
+        return Ok(out);
+    };
+    let fail = |m: String| Err(InputError::invalid(at.clone(), ckey(key), m));
+    if out.is_empty() {
+        return Ok(out);
+    }
+    if *method != http::Method::GET {
+        return fail(format!(
+            "conditional, range and head follow a GET, and this case is a {method}"
+        ));
+    }
+    if c.cache.is_some() || c.vary.is_some() {
+        return fail(
+            "conditional, range and head follow a single GET: put a cache sequence or a Vary \
+             probe in its own case"
+                .into(),
+        );
+    }
+    if let (Some(range), Some(s)) = (&out.range, &c.range) {
+        check_range(range).map_err(|m| InputError::invalid(r.at(s), ckey("range"), m))?;
+    }
+    Ok(out)
+}
+
+/// One byte range: `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX`.
+fn check_range(v: &str) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "`{v}` is not one byte range (bytes=0-99, bytes=100- or bytes=-100; several \
+             ranges are not probed)"
+        )
+    };
+    let spec = v.strip_prefix("bytes=").ok_or_else(bad)?;
+    let (first, last) = spec.split_once('-').ok_or_else(bad)?;
+    let num = |s: &str| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit());
+    match (first.is_empty(), last.is_empty()) {
+        (false, true) if num(first) => Ok(()),
+        (true, false) if num(last) => Ok(()),
+        (false, false) if num(first) && num(last) => {
+            let (a, b): (u64, u64) = (
+                first.parse().map_err(|_| bad())?,
+                last.parse().map_err(|_| bad())?,
+            );
+            if a <= b {
+                Ok(())
+            } else {
+                Err(format!("`{v}`: the range ends before it starts"))
+            }
+        }
+        _ => Err(bad()),
+    }
 }
 
 fn method_of(
@@ -1268,6 +1606,110 @@ cases:
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown variant `sometimes`"), "{e}");
+    }
+
+    #[test]
+    fn assertions_merge_with_the_defaults_and_bad_patterns_name_file_line_and_key() {
+        let text = "base_url: https://x.test\ndefaults:\n  assert:\n    status: 200\n    headers: {Cache-Control: \"^public\", X-Frame-Options: DENY}\ncases:\n  - name: a\n    path: /\n    assert:\n      headers: {cache-control: \"^private\"}\n      body_contains: \"Hi ${WHO}\"\n  - name: b\n    path: /b\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &env(&[("WHO", "ann")])).unwrap();
+        let a = &s.cases[0].assertions;
+        assert_eq!(a.status, Some(200));
+        let headers: Vec<(&str, &str)> = a
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.pattern.as_str()))
+            .collect();
+        assert_eq!(
+            headers,
+            vec![("x-frame-options", "DENY"), ("cache-control", "^private")]
+        );
+        assert_eq!(a.body_contains.as_deref(), Some("Hi ann"));
+        assert_eq!(s.secrets, vec!["ann".to_string()]);
+        let b = &s.cases[1].assertions;
+        assert_eq!(b.headers.len(), 2);
+        assert!(b.body_contains.is_none());
+        let bad = text.replace("\"^private\"", "\"(unclosed\"");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("WHO", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:10:") && e.contains("cases[0].assert.headers.cache-control"),
+            "{e}"
+        );
+        assert!(e.contains("is not a regular expression"), "{e}");
+        let bad = text.replace("status: 200", "status: 42");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("WHO", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.yaml:4:") && e.contains("defaults.assert.status"),
+            "{e}"
+        );
+        let bad = text.replace("body_contains:", "body_contain:");
+        let e = Suite::parse(Path::new("s.yaml"), &bad, &env(&[("WHO", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `body_contains`?"), "{e}");
+    }
+
+    #[test]
+    fn followups_take_a_plain_get_and_one_byte_range() {
+        let text = "base_url: https://x.test\ncases:\n  - name: f\n    path: /\n    conditional: true\n    range: \"bytes=0-99\"\n    head: true\n";
+        let s = Suite::parse(Path::new("s.yaml"), text, &|_| None).unwrap();
+        assert_eq!(
+            s.cases[0].followups,
+            Followups {
+                conditional: true,
+                range: Some("bytes=0-99".into()),
+                head: true
+            }
+        );
+        for (bad, needle) in [
+            ("bytes=5-1", "ends before it starts"),
+            ("bytes=0-1,5-9", "not one byte range"),
+            ("items=0-1", "not one byte range"),
+            ("bytes=-", "not one byte range"),
+        ] {
+            let t = text.replace("bytes=0-99", bad);
+            let e = Suite::parse(Path::new("s.yaml"), &t, &|_| None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("s.yaml:6:") && e.contains("cases[0].range") && e.contains(needle),
+                "{e}"
+            );
+        }
+        for ok in ["bytes=100-", "bytes=-100"] {
+            let t = text.replace("bytes=0-99", ok);
+            assert!(
+                Suite::parse(Path::new("s.yaml"), &t, &|_| None).is_ok(),
+                "{ok}"
+            );
+        }
+        let t = text.replace("path: /\n", "path: /\n    method: POST\n");
+        let e = Suite::parse(Path::new("s.yaml"), &t, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cases[0].conditional") && e.contains("follow a GET"),
+            "{e}"
+        );
+        let t = text.replace("path: /\n", "path: /\n    cache: {sequence: 2}\n");
+        let e = Suite::parse(Path::new("s.yaml"), &t, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("its own case"), "{e}");
+    }
+
+    #[test]
+    fn expand_vars_edge_cases() {
+        let l = env(&[("A", "1")]);
+        assert_eq!(expand_vars("x${A}y$${A}$z", &l).unwrap().0, "x1y${A}$z");
+        assert_eq!(
+            expand_vars("${B}", &l).unwrap_err(),
+            VarError::Undefined("B".into())
+        );
+        assert_eq!(expand_vars("a${A", &l).unwrap_err(), VarError::Unterminated);
     }
 
     #[test]

@@ -16,19 +16,51 @@ pub enum Kind {
     Body,
     Cache,
     Vary,
+    /// A suite's `assert:` that one provider's answer broke (an own finding
+    /// of that provider, even when every provider agrees).
+    Assert,
+    /// The revalidation after the GET (`conditional: true`): the validators
+    /// each provider returned, and 304 against 200.
+    Conditional,
+    /// The byte range after the GET (`range:`): 206, Content-Range, bytes.
+    Range,
+    /// The HEAD after the GET (`head: true`): against the provider's own
+    /// GET, and against the baseline's HEAD.
+    Head,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Status,
         Kind::Header,
         Kind::Body,
         Kind::Cache,
         Kind::Vary,
+        Kind::Assert,
+        Kind::Conditional,
+        Kind::Range,
+        Kind::Head,
     ];
 
     /// The words users write in `expect:`, `severities:` and allowlists.
-    pub const WORDS: &'static [&'static str] = &["status", "header", "body", "cache", "vary"];
+    pub const WORDS: &'static [&'static str] = &[
+        "status",
+        "header",
+        "body",
+        "cache",
+        "vary",
+        "assert",
+        "conditional",
+        "range",
+        "head",
+    ];
+
+    /// A kind of the requests that follow a GET (`conditional`, `range`,
+    /// `head`): its field names a status, a header or the body of that
+    /// request.
+    pub fn is_followup(&self) -> bool {
+        matches!(self, Kind::Conditional | Kind::Range | Kind::Head)
+    }
 
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
@@ -41,6 +73,10 @@ impl Kind {
             Kind::Body => "body",
             Kind::Cache => "cache",
             Kind::Vary => "vary",
+            Kind::Assert => "assert",
+            Kind::Conditional => "conditional",
+            Kind::Range => "range",
+            Kind::Head => "head",
         }
     }
 }
@@ -207,6 +243,9 @@ pub fn is_web_url(u: &str) -> bool {
     }
 }
 
+/// The context of a HEAD checked against the provider's own GET.
+pub const AGAINST_OWN_GET: &str = "HEAD against its own GET";
+
 /// Longest value quoted in a difference.
 pub const MAX_VALUE: usize = 400;
 
@@ -238,6 +277,17 @@ impl Difference {
     pub fn with_context(mut self, context: impl Into<String>) -> Difference {
         self.context = Some(context.into());
         self
+    }
+
+    /// What a difference's first value is, for a reader: the asserted
+    /// value (`assert`), the provider's own GET (a HEAD checked against it),
+    /// else the baseline's answer.
+    pub fn reference<'a>(&self, baseline: &'a str) -> &'a str {
+        match self.kind {
+            Kind::Assert => "asserted",
+            Kind::Head if self.context.as_deref() == Some(AGAINST_OWN_GET) => "its GET",
+            _ => baseline,
+        }
     }
 
     /// The (provider, kind, field) triple that identifies a difference

@@ -11,10 +11,13 @@ pub mod result;
 
 pub use diff::{
     clip, is_web_url, unified, DiffLine, DiffPart, Difference, Hint, Hunk, Kind, LineTag, Severity,
-    MAX_VALUE,
+    AGAINST_OWN_GET, MAX_VALUE,
 };
 pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
-pub use report::{tool, Latency, ProviderInfo, Report, Summary, Tool, SCHEMA_VERSION};
+pub use report::{
+    sum_ignore_rules, tool, with_unused_rule_warnings, IgnoreRuleUse, Latency, ProviderInfo,
+    Report, Summary, Tool, SCHEMA_VERSION, UNUSED_RULE,
+};
 pub use result::{
     check_expectation, provider_outages, CaseResult, Confirmation, Expectation, ExpectedDifference,
     Label, Noise, ProbeSummary, RequestShown, ResponseSummary, Served, SlotNote, VaryFinding,

@@ -62,6 +62,86 @@ pub struct Report {
     /// Per suite and provider: answer times and failures (see `latency`).
     #[serde(default)]
     pub latency: Vec<Latency>,
+    /// Every ignore rule of the cases run (`ignore_headers`, `ignore_json`),
+    /// with how many cases it applied to and in how many it removed
+    /// something; one that matched nothing is also a warning. Summed by
+    /// `report merge`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_rules: Vec<IgnoreRuleUse>,
+}
+
+/// How much one ignore rule was used in a run.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct IgnoreRuleUse {
+    /// The suite file it is written in.
+    pub file: String,
+    /// Its line (for a case's own lists, the case's line).
+    pub line: Option<usize>,
+    /// `defaults.ignore_json`, `cases[3].ignore_headers`, …
+    pub key: String,
+    /// The header name or the JSON pattern.
+    pub pattern: String,
+    /// Cases it applied to that got at least one answer.
+    pub cases: usize,
+    /// Of those, cases where it removed something from an answer.
+    pub matched: usize,
+}
+
+/// The words every unused-rule warning starts with (`report merge`
+/// recomputes them from the summed counts).
+pub const UNUSED_RULE: &str = "UNUSED IGNORE RULE: ";
+
+impl IgnoreRuleUse {
+    /// The same rule (file, line, key, pattern), whatever its counts.
+    fn same_rule(&self, other: &IgnoreRuleUse) -> bool {
+        (&self.file, self.line, &self.key, &self.pattern)
+            == (&other.file, other.line, &other.key, &other.pattern)
+    }
+
+    /// The warning for a rule that matched nothing, if it did not.
+    pub fn warning(&self) -> Option<String> {
+        (self.matched == 0).then(|| {
+            let at = match self.line {
+                Some(l) => format!("{}:{l}", self.file),
+                None => self.file.clone(),
+            };
+            format!(
+                "{UNUSED_RULE}{at} {} `{}` matched nothing in {} case{} (a typo, or \
+                 what it ignores is gone or already set aside)",
+                self.key,
+                super::visible(&self.pattern),
+                self.cases,
+                if self.cases == 1 { "" } else { "s" }
+            )
+        })
+    }
+}
+
+/// Sum the uses of one rule seen in several reports (shards), in order.
+pub fn sum_ignore_rules(lists: impl IntoIterator<Item = IgnoreRuleUse>) -> Vec<IgnoreRuleUse> {
+    let mut all: Vec<IgnoreRuleUse> = lists.into_iter().collect();
+    all.sort();
+    let mut out: Vec<IgnoreRuleUse> = Vec::with_capacity(all.len());
+    for u in all {
+        match out.last_mut() {
+            Some(last) if last.same_rule(&u) => {
+                last.cases += u.cases;
+                last.matched += u.matched;
+            }
+            _ => out.push(u),
+        }
+    }
+    out
+}
+
+/// `warnings` without unused-rule warnings, then one per unused rule.
+pub fn with_unused_rule_warnings(warnings: &[String], rules: &[IgnoreRuleUse]) -> Vec<String> {
+    warnings
+        .iter()
+        .filter(|w| !w.starts_with(UNUSED_RULE))
+        .cloned()
+        .chain(rules.iter().filter_map(IgnoreRuleUse::warning))
+        .collect()
 }
 
 impl Summary {

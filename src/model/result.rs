@@ -157,6 +157,12 @@ pub struct CaseResult {
     pub confirm: Option<Confirmation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
+    /// For each of the case's ignore rules (in the case's order), whether it
+    /// removed something from any answer; `None` when nothing was answered.
+    /// Held in memory for the run's unused-rule count (`Report::
+    /// ignore_rules`), not written per case.
+    #[serde(skip)]
+    pub ignore_matched: Option<Vec<bool>>,
 }
 
 /// Failures that hit a whole provider: every case that asked it failed
@@ -224,6 +230,10 @@ pub struct ProbeSummary {
     /// Content-Encoding chosen per Accept-Encoding value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encodings: Vec<(String, String)>,
+    /// With `conditional: true`: the validators the GET returned (`etag`,
+    /// `last-modified`; empty: nothing to revalidate with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validators: Option<Vec<String>>,
 }
 
 /// How confirmation re-runs went.
@@ -392,20 +402,31 @@ pub fn check_expectation(r: &CaseResult) -> Result<(), String> {
 }
 
 /// Which request of a probe an answer is: the single `request`, the i-th of
-/// a cache `sequence`, the i-th value of a Vary probe on the shared key, or
-/// the i-th value alone on its own key (`ref`, the reference variant).
+/// a cache `sequence`, the i-th value of a Vary probe on the shared key, the
+/// i-th value alone on its own key (`ref`, the reference variant), or a
+/// request that follows the GET on its URL: the revalidation
+/// (`conditional`), the byte range (`range`) and the `head`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Label {
     Request,
     Sequence(usize),
     Vary(usize),
     Ref(usize),
+    Conditional,
+    Range,
+    Head,
 }
 
 impl Label {
     /// A reference request: not part of the probe's main answers.
     pub fn is_reference(&self) -> bool {
         matches!(self, Label::Ref(_))
+    }
+
+    /// One of the probe's main answers (the ones compared position by
+    /// position and asserted): not a reference, not a follow-up.
+    pub fn is_main(&self) -> bool {
+        matches!(self, Label::Request | Label::Sequence(_) | Label::Vary(_))
     }
 }
 
@@ -416,6 +437,9 @@ impl std::fmt::Display for Label {
             Label::Sequence(i) => write!(f, "sequence[{i}]"),
             Label::Vary(i) => write!(f, "vary[{i}]"),
             Label::Ref(i) => write!(f, "ref[{i}]"),
+            Label::Conditional => f.write_str("conditional"),
+            Label::Range => f.write_str("range"),
+            Label::Head => f.write_str("head"),
         }
     }
 }
@@ -423,10 +447,19 @@ impl std::fmt::Display for Label {
 impl std::str::FromStr for Label {
     type Err = String;
     fn from_str(s: &str) -> Result<Label, String> {
-        if s == "request" {
-            return Ok(Label::Request);
+        match s {
+            "request" => return Ok(Label::Request),
+            "conditional" => return Ok(Label::Conditional),
+            "range" => return Ok(Label::Range),
+            "head" => return Ok(Label::Head),
+            _ => {}
         }
-        let bad = || format!("`{s}` is not a probe label (request, sequence[i], vary[i], ref[i])");
+        let bad = || {
+            format!(
+                "`{s}` is not a probe label (request, sequence[i], vary[i], ref[i], \
+                 conditional, range, head)"
+            )
+        };
         let (word, rest) = s.split_once('[').ok_or_else(bad)?;
         let i: usize = rest
             .strip_suffix(']')

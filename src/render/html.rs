@@ -374,11 +374,17 @@ fn difference(o: &mut String, baseline: &str, d: &Difference) {
         None => "<pre class=\"absent\">(absent)</pre>".to_string(),
     };
     if d.baseline.is_some() || d.candidate.is_some() || d.diff.is_none() {
+        // The first value: the baseline's, what the suite asserted, or the
+        // provider's own GET (a HEAD checked against it).
+        let left = match d.reference(baseline) {
+            r if r == baseline => format!("{} <small>baseline</small>", esc(baseline)),
+            r => esc(r).to_string(),
+        };
         let _ = write!(
             o,
-            "<table class=\"sbs\"><thead><tr><th>{} <small>baseline</small></th><th>{}</th></tr></thead>\
+            "<table class=\"sbs\"><thead><tr><th>{}</th><th>{}</th></tr></thead>\
              <tbody><tr><td class=\"b\">{}</td><td class=\"c\">{}</td></tr></tbody></table>",
-            esc(baseline),
+            left,
             esc(&d.provider),
             value(&d.baseline),
             value(&d.candidate)

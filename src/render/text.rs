@@ -68,8 +68,9 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
                 out.push_str(&format!("      {line}\n"));
             }
         } else if d.baseline.is_some() || d.candidate.is_some() {
+            let left = d.reference(baseline);
             out.push_str(&format!(
-                "      {baseline}: {}\n      {}: {}\n",
+                "      {left}: {}\n      {}: {}\n",
                 d.baseline.as_deref().unwrap_or("(absent)"),
                 d.provider,
                 d.candidate.as_deref().unwrap_or("(absent)")

@@ -18,6 +18,12 @@ sub vcl_recv {
     call vcl_req_host;
     # Like Fastly's default vcl_recv: only GET and HEAD are looked up.
     call vcl_req_method;
+    # Fastly serves byte ranges. Varnish's own range support is off here (it
+    # would add Accept-Ranges to every answer, unlike the other stand-in), so
+    # a range of a /probe/ page is passed to the origin, which serves it.
+    if (req.url ~ "^/probe/" && req.http.Range) {
+        return (pass);
+    }
     # Fastly's default VCL does not pass on a request Cookie or Authorization
     # header (Varnish's builtin does): look everything else up.
     return (hash);

@@ -495,3 +495,21 @@ pub fn planted_project(port: u16) -> Project {
     p.write("suites/planted.yaml", &suite);
     p
 }
+
+/// Panic with every error when `json` does not match
+/// `schema/report.schema.json`.
+pub fn assert_report_schema(json: &serde_json::Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema file")).expect("JSON");
+    let v = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = v
+        .iter_errors(json)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report.json does not match the schema:\n{}",
+        errors.join("\n")
+    );
+}

@@ -431,6 +431,43 @@ impl Reply {
         }
     }
 
+    /// 206 with the one byte range asked (`bytes=A-B`, `bytes=A-`,
+    /// `bytes=-N`), or 416 when it lies past the end; any other Range header
+    /// is ignored (200, the whole body), as RFC 9110 §14.2 allows.
+    fn range(self, req: &HeaderMap) -> Self {
+        let asked = header_str(req, "range").trim();
+        let Some((first, last)) = asked.strip_prefix("bytes=").and_then(|r| r.split_once('-'))
+        else {
+            return self;
+        };
+        if self.status != StatusCode::OK {
+            return self;
+        }
+        let len = self.body.len() as u64;
+        let (first, last) = match (first.parse::<u64>(), last.parse::<u64>()) {
+            (Ok(a), Ok(b)) if a <= b => (a, b.min(len.saturating_sub(1))),
+            (Ok(a), Err(_)) if last.is_empty() => (a, len.saturating_sub(1)),
+            (Err(_), Ok(n)) if first.is_empty() && n > 0 => {
+                (len.saturating_sub(n), len.saturating_sub(1))
+            }
+            _ => return self,
+        };
+        if first >= len {
+            let mut r = Reply::new(StatusCode::RANGE_NOT_SATISFIABLE, TEXT, Bytes::new());
+            r.headers.push(("content-range", format!("bytes */{len}")));
+            return r;
+        }
+        let body = self.body.slice(first as usize..=last as usize);
+        let mut r = Reply {
+            status: StatusCode::PARTIAL_CONTENT,
+            headers: self.headers,
+            body,
+        };
+        r.headers
+            .push(("content-range", format!("bytes {first}-{last}/{len}")));
+        r
+    }
+
     fn into_response(self) -> Response<Full<Bytes>> {
         let mut resp = Response::new(Full::new(self.body));
         *resp.status_mut() = self.status;
@@ -588,8 +625,25 @@ fn noisy(path: &str) -> Option<Reply> {
     })
 }
 
+/// `/probe/NAME.txt`: a 1200-byte text page for the conditional, range
+/// and HEAD probes, cacheable, with a weak ETag (`W/"probe-NAME"`, kept by
+/// the Cloudflare stand-in), a Last-Modified, and byte ranges served (no
+/// `Accept-Ranges`: the Fastly stand-in, with Varnish's range support off,
+/// would drop it from cached answers).
+fn probe_page(path: &str) -> Option<Reply> {
+    let name = path.strip_prefix("/probe/")?.strip_suffix(".txt")?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return None;
+    }
+    let body = assets().big_txt.slice(..1200);
+    Some(Reply::asset(TEXT, body, &format!("W/\"probe-{name}\"")))
+}
+
 fn get(path: &str, query: &str, headers: &HeaderMap) -> Reply {
     let a = assets();
+    if let Some(r) = probe_page(path) {
+        return r;
+    }
     if path.starts_with("/noisy/") {
         if let Some(r) = noisy(path) {
             return r;
@@ -745,6 +799,11 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         }
         (_, "/login") => {
             Reply::text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n").with("allow", "POST")
+        }
+        (&Method::GET | &Method::HEAD, p) if p.starts_with("/probe/") => {
+            get(&path, &query, req.headers())
+                .conditional(req.headers())
+                .range(req.headers())
         }
         (&Method::GET | &Method::HEAD, _) => {
             get(&path, &query, req.headers()).conditional(req.headers())
