@@ -316,3 +316,90 @@ fn the_nightly_workflow_shards_merges_summarises_and_gates_last() {
         .unwrap()
         .contains("edgeparity gate --report reports/latest/report.json"));
 }
+
+/// Each case as the comparison left it: verdict and what differed.
+fn outcomes(p: &Project, dir: &str) -> BTreeMap<String, (String, Vec<(String, String, String)>)> {
+    let r = edgeparity::report::read(&p.path(&format!("{dir}/report.json")))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"));
+    r.cases
+        .iter()
+        .map(|c| {
+            let mut diffs: Vec<(String, String, String)> = c
+                .differences
+                .iter()
+                .map(|d| {
+                    (
+                        d.provider.clone(),
+                        d.kind.as_str().to_string(),
+                        d.field.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            diffs.sort();
+            (c.id.clone(), (c.verdict.as_str().to_string(), diffs))
+        })
+        .collect()
+}
+
+/// How users outgrow one runner: 10,000 cases split into 8 shards (as a CI
+/// matrix or a Kubernetes Indexed Job would run them) and merged equal the
+/// whole run, case for case.
+#[test]
+fn ten_thousand_cases_in_eight_shards_merged_equal_the_whole_run() {
+    const CASES: usize = 10_000;
+    let s = planted_servers();
+    let p = planted_project(s.port);
+    let mut suite = format!(
+        "base_url: http://www.example.test:{}\ndefaults:\n  headers: {{User-Agent: edgeparity-test}}\ncases:\n",
+        s.port
+    );
+    for name in ["status", "header", "json", "script"] {
+        suite.push_str(&format!(
+            "  - {{name: plant-{name}, path: /plant/{name}}}\n"
+        ));
+    }
+    for i in 4..CASES {
+        suite.push_str(&format!("  - {{name: same-{i}, path: /same/{i}}}\n"));
+    }
+    p.write("suites/planted.yaml", &suite);
+
+    let jobs = ["--jobs", "32", "--calibrate", "0", "--confirm", "0"];
+    let with = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["run"].iter().chain(&jobs).map(|s| s.to_string()).collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let args = with(&["--report-dir", "reports/full"]);
+    run(&p, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let full = outcomes(&p, "reports/full");
+    assert_eq!(full.len(), CASES);
+    let differing = full.values().filter(|(v, _)| v != "parity").count();
+    assert_eq!(differing, PLANTED_DIFFERING.len());
+
+    let mut dirs = Vec::new();
+    for k in 1..=8 {
+        let dir = format!("reports/shard-{k}");
+        let shard = format!("{k}/8");
+        let args = with(&["--shard", &shard, "--report-dir", &dir]);
+        run(&p, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        dirs.push(dir);
+    }
+    let mut merge = vec!["report", "merge"];
+    merge.extend(dirs.iter().map(String::as_str));
+    merge.extend(["--out", "reports/merged"]);
+    let out = edgeparity(&merge, p.dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = outcomes(&p, "reports/merged");
+    assert_eq!(merged.len(), CASES);
+    for (id, whole) in &full {
+        assert_eq!(merged.get(id), Some(whole), "{id}");
+    }
+    let m = edgeparity::report::read(&p.path("reports/merged/report.json")).expect("merged");
+    let one = edgeparity::report::read(&p.path("reports/full/report.json")).expect("full");
+    assert_eq!(m.summary, one.summary);
+}
