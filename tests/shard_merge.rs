@@ -317,8 +317,12 @@ fn the_nightly_workflow_shards_merges_summarises_and_gates_last() {
         .contains("edgeparity gate --report reports/latest/report.json"));
 }
 
-/// Each case as the comparison left it: verdict and what differed.
-fn outcomes(p: &Project, dir: &str) -> BTreeMap<String, (String, Vec<(String, String, String)>)> {
+/// A case as the comparison left it: verdict, and each difference's
+/// provider, kind and field.
+type Outcome = (String, Vec<(String, String, String)>);
+
+/// Each case as the comparison left it.
+fn outcomes(p: &Project, dir: &str) -> BTreeMap<String, Outcome> {
     let r = edgeparity::report::read(&p.path(&format!("{dir}/report.json")))
         .unwrap_or_else(|e| panic!("{dir}: {e}"));
     r.cases
