@@ -92,6 +92,26 @@ impl Allowlist {
     }
 }
 
+impl Allowlist {
+    /// Mark every difference a live entry (not expired on `today`) accepts,
+    /// the first such entry as the gate picks it, so each report shows what
+    /// was accepted, why, by whom and until when. Returns how many.
+    pub fn mark(&self, cases: &mut [crate::model::CaseResult], today: jiff::civil::Date) -> usize {
+        let mut n = 0;
+        for c in cases.iter_mut() {
+            for d in c.differences.iter_mut() {
+                let entry = self
+                    .entries
+                    .iter()
+                    .find(|e| !e.expired(today) && e.matches(&c.id, d));
+                d.allowed = entry.map(Entry::shown);
+                n += usize::from(d.allowed.is_some());
+            }
+        }
+        n
+    }
+}
+
 impl Entry {
     /// Does this entry cover difference `d` of case `case_id`?
     pub fn matches(&self, case_id: &str, d: &Difference) -> bool {
@@ -119,6 +139,16 @@ impl Entry {
             (None, _) => true,
             (Some(g), Some(f)) => g.is_match(f),
             (Some(_), None) => false,
+        }
+    }
+
+    /// The entry as a report shows it beside a difference it accepts.
+    pub fn shown(&self) -> crate::model::Allowed {
+        crate::model::Allowed {
+            reason: self.reason.clone(),
+            owner: self.owner.clone(),
+            expires: self.expires.to_string(),
+            at: self.at.to_string(),
         }
     }
 

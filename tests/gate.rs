@@ -372,6 +372,43 @@ fn run_with_gate_judges_the_report_it_wrote() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("GATE PASSED"), "{stdout}");
+    // Accepted is visible in every format, with reason, owner and expiry.
+    assert!(
+        stdout.contains("accepted by allow.yaml:2:5 (qa, until 2999-12-31): planted by the test"),
+        "{stdout}"
+    );
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(p.path("reports/latest/report.json")).expect("report"),
+    )
+    .expect("JSON");
+    assert_report_schema(&r);
+    let allowed: Vec<&serde_json::Value> = r["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .flat_map(|c| c["differences"].as_array().into_iter().flatten())
+        .filter_map(|d| d.get("allowed"))
+        .collect();
+    let total: usize = r["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| c["differences"].as_array().map_or(0, |d| d.len()))
+        .sum();
+    assert!(total >= 4);
+    assert_eq!(
+        allowed.len(),
+        total,
+        "every planted difference: {allowed:?}"
+    );
+    assert!(allowed
+        .iter()
+        .all(|a| a["owner"] == "qa" && a["expires"] == "2999-12-31"));
+    let read = |f: &str| std::fs::read_to_string(p.path(&format!("reports/latest/{f}"))).expect(f);
+    assert!(read("summary.md").contains(&format!("### Accepted by the allowlist ({total})")));
+    assert!(read("report.html")
+        .contains("<b>Accepted</b> by allow.yaml:2:5 — qa, until 2999-12-31: planted by the test"));
+    assert!(read("junit.xml").contains("accepted by allow.yaml:2:5"));
     // And the gate on the written report agrees.
     let out = edgeparity(
         &[

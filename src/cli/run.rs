@@ -227,6 +227,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
         None => None,
     };
+    // Read before the run (a bad allowlist fails fast) and marked in every
+    // report; the gate reads it again to decide.
+    let allow = match &args.gate_flags.allowlist {
+        Some(path) => Some(edgeparity::allowlist::Allowlist::load(path)?),
+        None => None,
+    };
     let settings = edgeparity::settings::Settings::from_env()?;
     let runtime = edgeparity::settings::runtime().context("cannot start the async runtime")?;
     let started_at = jiff::Timestamp::now();
@@ -265,7 +271,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let report = build_report(&ctx, results, started_at, clock.elapsed());
+    let mut report = build_report(&ctx, results, started_at, clock.elapsed());
+    if let Some(allow) = &allow {
+        allow.mark(&mut report.cases, jiff::Zoned::now().date());
+    }
     let written = edgeparity::render::write_all(&report, &args.report_dir, previous.as_ref())
         .map_err(|e| exit::ReportsNotWritten {
             dir: args.report_dir.display().to_string(),

@@ -191,6 +191,32 @@ pub struct Difference {
     /// (the most specific one; none when no rule fits). Added in schema v2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<Hint>,
+    /// The allowlist entry that accepts this difference (a run with
+    /// `--allowlist`): shown in every report, so accepted is never hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Allowed>,
+}
+
+/// An allowlist entry as a report carries it, beside the difference it
+/// accepts: why, who owns it, until when, and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allowed {
+    pub reason: String,
+    pub owner: String,
+    /// The last day the entry holds (`YYYY-MM-DD`).
+    pub expires: String,
+    /// Where the entry is written (`allowlist.yaml:12:3`).
+    pub at: String,
+}
+
+impl Allowed {
+    /// `accepted by allowlist.yaml:12:3 (owner, until 2026-12-31): reason`
+    pub fn line(&self) -> String {
+        format!(
+            "accepted by {} ({}, until {}): {}",
+            self.at, self.owner, self.expires, self.reason
+        )
+    }
 }
 
 /// A remediation hint as a report carries it: which catalogue entry, its
@@ -271,6 +297,7 @@ impl Difference {
             hunks: Vec::new(),
             context: None,
             hint: None,
+            allowed: None,
         }
     }
 

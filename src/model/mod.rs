@@ -10,8 +10,8 @@ pub mod report;
 pub mod result;
 
 pub use diff::{
-    clip, is_web_url, unified, DiffLine, DiffPart, Difference, Hint, Hunk, Kind, LineTag, Severity,
-    AGAINST_OWN_GET, MAX_VALUE,
+    clip, is_web_url, unified, Allowed, DiffLine, DiffPart, Difference, Hint, Hunk, Kind, LineTag,
+    Severity, AGAINST_OWN_GET, MAX_VALUE,
 };
 pub use exchange::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
 pub use report::{

@@ -369,6 +369,16 @@ fn difference(o: &mut String, baseline: &str, d: &Difference) {
     if let Some(h) = &d.hint {
         why(o, h);
     }
+    if let Some(a) = &d.allowed {
+        let _ = write!(
+            o,
+            "<p class=\"allowed\"><b>Accepted</b> by {} — {}, until {}: {}</p>",
+            esc(&a.at),
+            esc(&a.owner),
+            esc(&a.expires),
+            esc(&a.reason)
+        );
+    }
     let value = |v: &Option<String>| match v {
         Some(v) => format!("<pre>{}</pre>", esc(v)),
         None => "<pre class=\"absent\">(absent)</pre>".to_string(),

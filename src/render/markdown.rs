@@ -118,6 +118,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         out.push('\n');
     }
 
+    accepted(&mut out, report);
     let top = super::top_cases(report);
     if !top.is_empty() {
         out.push_str("### Top differing cases\n\n");
@@ -292,6 +293,47 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         }
     }
     out
+}
+
+/// Differences the run's allowlist accepted: never hidden, each with its
+/// reason, owner and expiry.
+fn accepted(out: &mut String, report: &Report) {
+    let all: Vec<(&str, &crate::model::Difference, &crate::model::Allowed)> = report
+        .cases
+        .iter()
+        .flat_map(|c| {
+            c.differences
+                .iter()
+                .filter_map(move |d| d.allowed.as_ref().map(|a| (c.id.as_str(), d, a)))
+        })
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Accepted by the allowlist ({})\n", all.len());
+    out.push_str("| Case | Difference | Owner | Until | Reason |\n|---|---|---|---|---|\n");
+    for (id, d, a) in all.iter().take(TOP) {
+        let field = d
+            .field
+            .as_deref()
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | \\[{}\\] {}{} | {} | {} | {} |",
+            escape(id),
+            escape(&d.provider),
+            d.kind.as_str(),
+            escape(&field),
+            escape(&a.owner),
+            escape(&a.expires),
+            escape(&clip(&a.reason))
+        );
+    }
+    if all.len() > TOP {
+        let _ = writeln!(out, "\n…and {} more: see report.html.", all.len() - TOP);
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -79,6 +79,9 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
         if let Some(h) = &d.hint {
             out.push_str(&format!("      why: {}\n", h.line()));
         }
+        if let Some(a) = &d.allowed {
+            out.push_str(&format!("      {}\n", a.line()));
+        }
     }
     // What each provider was asked, and how to ask it again by hand.
     for r in c
