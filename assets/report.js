@@ -4,7 +4,10 @@
   var boxes = Array.prototype.slice.call(document.querySelectorAll("#filters input[type=checkbox]"));
   var rows = Array.prototype.slice.call(document.querySelectorAll("#cases .case"));
   var shown = document.getElementById("shown");
+  var search = document.getElementById("q");
   var groups = ["verdict", "severity", "suite"];
+  // Lower-cased text of each case (id, URLs, messages), read once.
+  var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
   function selected(name) {
     var s = Object.create(null);
     boxes.forEach(function (b) { if (b.name === name && b.checked) { s[b.value] = true; } });
@@ -12,10 +15,12 @@
   }
   function apply() {
     var v = selected("verdict"), s = selected("severity"), u = selected("suite"), n = 0;
-    rows.forEach(function (r) {
+    var q = search ? search.value.trim().toLowerCase() : "";
+    rows.forEach(function (r, i) {
       var on = v[r.getAttribute("data-verdict")] === true &&
         s[r.getAttribute("data-severity")] === true &&
-        u[r.getAttribute("data-suite")] === true;
+        u[r.getAttribute("data-suite")] === true &&
+        (q === "" || texts[i].indexOf(q) >= 0);
       r.hidden = !on;
       if (on) { n += 1; }
     });
@@ -35,6 +40,12 @@
       var list = want[b.name];
       b.checked = list ? list.indexOf(b.value) >= 0 : true;
     });
+    if (search) { search.value = want.q ? want.q.join(",") : ""; }
+    // A link to one case (`#c-...`): open it.
+    if (h.indexOf("c-") === 0) {
+      var target = document.getElementById(h);
+      if (target && target.tagName === "DETAILS") { target.open = true; }
+    }
   }
   function toHash() {
     var parts = [];
@@ -46,12 +57,19 @@
       });
       if (!all) { parts.push(g + "=" + on.join(",")); }
     });
+    if (search && search.value.trim() !== "") { parts.push("q=" + encodeURIComponent(search.value.trim())); }
     try {
       history.replaceState(null, "", parts.length ? "#" + parts.join("&") : window.location.pathname);
     } catch (e) { /* file: URLs may refuse; the filter still applies */ }
   }
   boxes.forEach(function (b) { b.addEventListener("change", function () { apply(); toHash(); }); });
+  if (search) { search.addEventListener("input", function () { apply(); toHash(); }); }
   window.addEventListener("hashchange", function () { fromHash(); apply(); });
   fromHash();
   apply();
+  // Mark a page wider than its window (a layout bug on a phone), so it is
+  // seen in a check rather than by scrolling sideways.
+  var doc = document.documentElement;
+  doc.setAttribute("data-overflow", doc.scrollWidth > window.innerWidth ? "yes" : "no");
+  doc.setAttribute("data-width", String(window.innerWidth));
 })();

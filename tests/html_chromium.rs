@@ -84,7 +84,7 @@ fn dump(path: &Path, fragment: &str) -> String {
 /// (case id, verdict, suite, hidden) of every case row in a dumped DOM.
 fn rows(dom: &str) -> Vec<(String, String, String, bool)> {
     let re = regex::Regex::new(
-        r#"(?s)<details class="case [^"]*" id="case-\d+" data-suite="([^"]*)" data-verdict="([^"]*)" data-severity="[^"]*"([^>]*)>.*?<span class="cid">([^<]*)</span>"#,
+        r#"(?s)<details class="case [^"]*" id="c-[^"]*" data-suite="([^"]*)" data-verdict="([^"]*)" data-severity="[^"]*"([^>]*)>.*?<span class="cid">([^<]*)</span>"#,
     )
     .unwrap();
     re.captures_iter(dom)
@@ -210,6 +210,70 @@ fn filters_follow_the_url_fragment() {
 
     let dom = dump(&path, "#verdict=error,no-golden,parity&suite=api");
     assert_eq!(visible(&dom), ["api::health", "api::legacy", "api::user"]);
+
+    // The text search (kept in the fragment) over ids, URLs and messages.
+    let dom = dump(&path, "#q=x-frame-options");
+    assert_eq!(visible(&dom), ["checkout::cart"]);
+    let dom = dump(&path, "#verdict=differs&q=checkout");
+    assert_eq!(
+        visible(&dom),
+        ["checkout::cart", "checkout::home", "checkout::pay"]
+    );
+
+    // A case's anchor is its id, the same from run to run, and opens it.
+    let anchor = edgeparity::render::html::anchor("api::health");
+    assert_eq!(anchor, "c-api::health");
+    let dom = dump(&path, &format!("#{anchor}"));
+    let re =
+        regex::Regex::new(r#"<details class="case [^"]*" id="c-api::health"[^>]* open"#).unwrap();
+    assert!(re.is_match(&dom), "the linked case is opened");
+    // The count tiles are links to their verdict alone.
+    assert!(dom.contains(r##"href="#verdict=differs""##));
+}
+
+/// Narrow and wide, nothing is wider than the window: the report's script
+/// marks the page when it is. Headless Chromium's window is at least 500
+/// CSS px wide whatever `--window-size` says (a 390 px phone cannot be set
+/// from its command line), so the narrow check runs at that width, which
+/// the page records.
+#[test]
+fn no_horizontal_overflow_when_narrow_or_on_a_desktop() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = edgeparity::render::html::render(&fixture_report());
+    // Every case and its responses opened: diffs and exchanges laid out.
+    let all_open = html
+        .replace("<details class=\"case ", "<details open class=\"case ")
+        .replace("<details class=\"resp\"", "<details open class=\"resp\"");
+    let width_attr = regex::Regex::new(r#"data-width="(\d+)""#).unwrap();
+    for (page, name) in [(&html, "closed"), (&all_open, "open")] {
+        let path = write_html(dir.path(), page);
+        for (size, widest) in [
+            ("--window-size=390,844", 500),
+            ("--window-size=1400,1000", 1400),
+        ] {
+            let dom = chromium(&["--dump-dom", size], &url(&path, ""));
+            let width: u32 = width_attr
+                .captures(&dom)
+                .and_then(|c| c[1].parse().ok())
+                .expect("the page records its width");
+            assert!(width <= widest, "{size}: laid out at {width} px");
+            assert!(
+                dom.contains(r#"data-overflow="no""#),
+                "{name} cases, {size}: the page is wider than its {width} px window"
+            );
+        }
+    }
+    let shot = dir.path().join("narrow.png");
+    chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=390,844",
+        ],
+        &url(&write_html(dir.path(), &all_open), ""),
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let _ = std::fs::write("/tmp/edgeparity-report-narrow.png", &png);
 }
 
 #[test]

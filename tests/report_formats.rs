@@ -491,6 +491,9 @@ fn html_escapes_server_content_and_loads_nothing() {
         regex::Regex::new(r#"<a href="https?://[^"<>\s]*" rel="noopener noreferrer">[^<]*</a>"#)
             .unwrap();
     let html = docs_link.replace_all(&html, "").into_owned();
+    // In-page links (count tiles, case anchors) load nothing.
+    let in_page = regex::Regex::new(r##"\shref="#[^"\s<>:/]*(?:::[^"\s<>/]*)*""##).unwrap();
+    let html = in_page.replace_all(&html, "").into_owned();
     // No loads: no src or href attribute on any other tag, no URL at all.
     let attr = regex::Regex::new(r"(?i)<[a-z][^>]*\s(src|href|action|srcset|data)\s*=").unwrap();
     assert!(attr.find(&html).is_none(), "{:?}", attr.find(&html));
