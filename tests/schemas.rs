@@ -74,10 +74,12 @@ fn example_files() -> Vec<PathBuf> {
         };
         for e in entries.flatten() {
             let p = e.path();
+            // CI workflows and Kubernetes manifests are not edgeparity files.
             if p.is_dir() {
                 walk(&p, out);
             } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml")
                 && !p.starts_with(repo().join("examples/ci"))
+                && !p.starts_with(repo().join("examples/k8s"))
             {
                 out.push(p);
             }
