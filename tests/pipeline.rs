@@ -345,6 +345,14 @@ fn a_refusing_provider_is_an_error_and_the_report_is_still_written() {
         let text = std::fs::read_to_string(p.path(&format!("reports/latest/{f}"))).expect(f);
         assert!(text.contains("every case failed"), "{f}");
     }
+    let md = std::fs::read_to_string(p.path("reports/latest/summary.md")).expect("md");
+    assert!(
+        md.contains("<details><summary>Requests and curl repros"),
+        "{md}"
+    );
+    assert!(md.contains("  ```sh\n  curl "), "{md}");
+    let html = std::fs::read_to_string(p.path("reports/latest/report.html")).expect("html");
+    assert!(html.contains("<pre class=\"curl\">curl "), "{html}");
 }
 
 #[test]

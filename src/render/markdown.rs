@@ -165,6 +165,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
             );
         }
         out.push('\n');
+        repro(&mut out, &top);
     }
 
     let hints = super::hints(report);
@@ -293,6 +294,44 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         }
     }
     out
+}
+
+/// The top cases' requests, collapsed: what each provider was asked and
+/// the curl command that asks it again (secrets already masked).
+fn repro(out: &mut String, top: &[&crate::model::CaseResult]) {
+    let shown: Vec<_> = top
+        .iter()
+        .take(TOP)
+        .filter(|c| c.responses.iter().any(|r| r.curl.is_some()))
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    out.push_str("<details><summary>Requests and curl repros of the top cases</summary>\n\n");
+    for c in shown {
+        let _ = writeln!(out, "**{}**\n", escape(&c.id));
+        for r in c
+            .responses
+            .iter()
+            .filter(|r| r.label == crate::model::Label::Request)
+        {
+            let (Some(q), Some(curl)) = (&r.request, &r.curl) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "- {}: `{} {}` → {}\n\n  ```sh\n  {}\n  ```",
+                escape(&r.provider),
+                escape_code(&q.method),
+                escape_code(&q.url),
+                r.status,
+                // No backtick (escape_code): a fence cannot be closed from inside.
+                escape_code(curl)
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str("</details>\n\n");
 }
 
 /// Differences the run's allowlist accepted: never hidden, each with its
