@@ -67,6 +67,28 @@
   window.addEventListener("hashchange", function () { fromHash(); apply(); });
   fromHash();
   apply();
+  // Copy a curl repro: the clipboard where the browser allows it, else the
+  // command is selected for the user to copy.
+  Array.prototype.forEach.call(document.querySelectorAll("button.copy"), function (b) {
+    b.addEventListener("click", function () {
+      var pre = b.nextElementSibling;
+      if (!pre) { return; }
+      var text = pre.textContent;
+      var select = function () {
+        var r = document.createRange();
+        r.selectNodeContents(pre);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(r);
+        b.textContent = "Selected: press Ctrl+C";
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { b.textContent = "Copied"; }, select);
+      } else {
+        select();
+      }
+    });
+  });
   // Mark a page wider than its window (a layout bug on a phone), so it is
   // seen in a check rather than by scrolling sideways.
   var doc = document.documentElement;

@@ -608,7 +608,11 @@ fn exchange(o: &mut String, r: &crate::model::ResponseSummary) {
         esc(&lines(&r.headers)),
     );
     if let Some(curl) = &r.curl {
-        let _ = write!(o, "<pre class=\"curl\">{}</pre>", esc(curl));
+        let _ = write!(
+            o,
+            "<button type=\"button\" class=\"copy\">Copy curl</button><pre class=\"curl\">{}</pre>",
+            esc(curl)
+        );
     }
     o.push_str("</div>");
 }
