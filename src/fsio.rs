@@ -7,10 +7,21 @@ use std::path::Path;
 
 /// Write `contents` to `path` atomically, creating the folder.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, &|w| w.write_all(contents))
+}
+
+/// Write to `path` atomically what `render` writes, as it writes it
+/// (buffered, never whole in memory), creating the folder.
+pub fn write_atomic_with(
+    path: &Path,
+    render: &dyn Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, tmp);
+    render(&mut out)?;
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

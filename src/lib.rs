@@ -35,6 +35,7 @@ pub mod run;
 pub mod settings;
 pub mod severity;
 pub mod shard;
+pub mod spool;
 pub mod stats;
 pub mod suite;
 pub mod testrunner;

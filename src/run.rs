@@ -464,14 +464,29 @@ pub async fn run_all(
     mut on_done: impl FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
     let mut results: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    run_each(ctx, cases, jobs, |i, r| {
+        on_done(&r);
+        results[i] = Some(r);
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+/// Run cases concurrently (up to `jobs` at once), handing each result to
+/// `on_done` with its plan position as it completes, and keeping none: a
+/// run of 100,000 cases spools them (`spool`) instead of holding them.
+pub async fn run_each(
+    ctx: &RunContext,
+    cases: &[PlannedCase],
+    jobs: usize,
+    mut on_done: impl FnMut(usize, CaseResult),
+) {
     let mut stream = stream::iter(cases.iter().enumerate())
         .map(|(i, c)| async move { (i, run_case(ctx, c).await) })
         .buffer_unordered(jobs.max(1));
     while let Some((i, r)) = stream.next().await {
-        on_done(&r);
-        results[i] = Some(r);
+        on_done(i, r);
     }
-    results.into_iter().flatten().collect()
 }
 
 /// The report of a finished run.
@@ -481,8 +496,18 @@ pub fn build_report(
     started_at: jiff::Timestamp,
     duration: std::time::Duration,
 ) -> Report {
+    let providers = provider_info(ctx);
+    let summary = Report::summarize(&cases);
+    let latency = crate::model::report::latency(&cases, &providers);
+    let mut report = report_head(ctx, started_at, duration, summary, latency);
+    report.cases = cases;
+    report
+}
+
+/// The providers of the run, with what was found for their addresses.
+pub fn provider_info(ctx: &RunContext) -> Vec<crate::model::ProviderInfo> {
     use crate::model::ProviderInfo;
-    let providers: Vec<ProviderInfo> = ctx
+    ctx
         .env
         .providers
         .iter()
@@ -498,8 +523,18 @@ pub fn build_report(
                 .cloned()
                 .collect(),
         })
-        .collect();
-    let summary = Report::summarize(&cases);
+        .collect()
+}
+
+/// Everything of a run's report but its cases (given apart: a run's
+/// spool, or `build_report`'s list).
+pub fn report_head(
+    ctx: &RunContext,
+    started_at: jiff::Timestamp,
+    duration: std::time::Duration,
+    summary: crate::model::Summary,
+    latency: Vec<crate::model::Latency>,
+) -> Report {
     Report {
         schema_version: crate::model::SCHEMA_VERSION,
         tool: crate::model::tool(),
@@ -514,9 +549,9 @@ pub fn build_report(
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
         warnings: ctx.warnings.clone(),
-        latency: crate::model::report::latency(&cases, &providers),
-        providers,
-        cases,
+        latency,
+        providers: provider_info(ctx),
+        cases: Vec::new(),
         summary,
     }
 }

@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use edgeparity::model::report::{CaseSource, Order};
 use edgeparity::model::Verdict;
-use edgeparity::run::{build_report, run_all, RunContext};
+use edgeparity::run::{provider_info, report_head, run_each, RunContext};
+use edgeparity::spool::{Spool, Spooled};
 use edgeparity::{exit, report};
 
 #[derive(clap::Args)]
@@ -97,10 +99,11 @@ pub fn list(args: ListArgs) -> anyhow::Result<i32> {
 
 /// Record the baseline provider's answer as `CASE.yaml.new` for the cases
 /// that differ from or lack their golden file (every case when `all`).
+/// `verdicts` are the cases' verdicts in plan order.
 fn write_pending(
     rt: &tokio::runtime::Runtime,
     ctx: &RunContext,
-    results: &[edgeparity::model::CaseResult],
+    verdicts: &[Verdict],
     all: bool,
 ) -> anyhow::Result<usize> {
     let Some(dir) = ctx
@@ -112,12 +115,8 @@ fn write_pending(
         return Ok(0);
     };
     let mut n = 0;
-    for (case, r) in ctx.plan.cases.iter().zip(results) {
-        let wanted = all
-            || matches!(
-                r.verdict,
-                Verdict::Differs | Verdict::NoGolden | Verdict::Flaky
-            );
+    for (case, v) in ctx.plan.cases.iter().zip(verdicts) {
+        let wanted = all || matches!(v, Verdict::Differs | Verdict::NoGolden | Verdict::Flaky);
         if !wanted {
             continue;
         }
@@ -135,6 +134,14 @@ fn write_pending(
     Ok(n)
 }
 
+/// The reports could not be written: exit 5, naming the folder.
+fn not_written(dir: &std::path::Path, e: &std::io::Error) -> exit::ReportsNotWritten {
+    exit::ReportsNotWritten {
+        dir: dir.display().to_string(),
+        message: edgeparity::fsio::os_error(e),
+    }
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let c = &args.common;
     let (env, mut plan) = edgeparity::prepare(&c.config, c.env.as_deref(), &c.paths)?;
@@ -145,7 +152,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         plan.shard = Some(shard);
     }
     let previous = match &args.previous {
-        Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
+        Some(p) => Some(
+            report::read_verdicts(p).with_context(|| format!("--previous {}", p.display()))?,
+        ),
         None => None,
     };
     let settings = edgeparity::settings::Settings::from_env()?;
@@ -162,34 +171,71 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     for w in &ctx.warnings {
         eprintln!("WARNING: {w}");
     }
-    let cases = ctx.plan.cases.clone();
-    let mut progress = edgeparity::progress::Progress::new(cases.len(), settings.ci);
-    let results = runtime.block_on(run_all(&ctx, &cases, args.jobs as usize, |r| {
-        progress.case_done(r)
-    }));
-    progress.finish();
+    let dir = &args.report_dir;
+    let spooled = run_spooled(&runtime, &ctx, args.jobs as usize, settings.ci, dir)
+        .map_err(|e| not_written(dir, &e))?;
     let explicit = settings.update == edgeparity::settings::Update::New;
     if settings.writes_pending(golden_mode) {
-        let pending = write_pending(&runtime, &ctx, &results, explicit)?;
+        let mut verdicts = Vec::with_capacity(spooled.count());
+        spooled.for_each_key(&mut |k, _| verdicts.push(k.verdict));
+        let pending = write_pending(&runtime, &ctx, &verdicts, explicit)?;
         if pending > 0 {
             println!(
                 "{pending} pending golden file(s) written: review with `edgeparity golden review`"
             );
         }
     }
-    let report = build_report(&ctx, results, started_at, clock.elapsed());
-    let written = edgeparity::render::write_all(&report, &args.report_dir, previous.as_ref())
-        .map_err(|e| exit::ReportsNotWritten {
-            dir: args.report_dir.display().to_string(),
-            message: edgeparity::fsio::os_error(&e),
-        })?;
-    print!("{}", edgeparity::render::text::render_text(&report));
+    let head = report_head(
+        &ctx,
+        started_at,
+        clock.elapsed(),
+        spooled.summary.clone(),
+        spooled.latency.clone(),
+    );
+    let written = edgeparity::render::write_streamed(&head, &spooled, dir, previous.as_deref())
+        .map_err(|e| not_written(dir, &e))?;
+    let text = edgeparity::render::text::text_of(&head, &spooled).map_err(|e| not_written(dir, &e))?;
+    print!("{text}");
     for p in written {
         println!("report: {}", p.display());
     }
-    let code = exit::for_summary(&report.summary);
+    let code = exit::for_summary(&head.summary);
     if args.gate.gate || args.gate.allowlist.is_some() {
+        // The gate reads the cases not at parity; the rest only count.
+        let mut report = head;
+        spooled
+            .visit(Order::NotParity, &mut |c| {
+                report.cases.push(c.clone());
+                Ok(())
+            })
+            .map_err(|e| not_written(dir, &e))?;
         return super::gate::apply(&report, &args.gate);
     }
     Ok(code)
+}
+
+/// Run every case of the plan, each result spooled as it finishes (and
+/// shown by the progress line), none kept in memory.
+fn run_spooled(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &RunContext,
+    jobs: usize,
+    ci: bool,
+    dir: &std::path::Path,
+) -> std::io::Result<Spooled> {
+    let cases = &ctx.plan.cases;
+    let mut progress = edgeparity::progress::Progress::new(cases.len(), ci);
+    let mut spool = Spool::new(dir, cases.len())?;
+    let mut failed: Option<std::io::Error> = None;
+    runtime.block_on(run_each(ctx, cases, jobs, |i, r| {
+        progress.case_done(&r);
+        if failed.is_none() {
+            failed = spool.push(i, &r).err();
+        }
+    }));
+    progress.finish();
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    spool.finish(&provider_info(ctx))
 }

@@ -8,8 +8,9 @@
 
 use std::fmt::Write as _;
 
-use crate::model::Report;
+use crate::model::report::{CaseSource, Order};
 use crate::model::Verdict;
+use crate::model::{CaseResult, Report};
 
 /// Most cases listed under "Top differing cases" and in each change list.
 pub const TOP: usize = 10;
@@ -75,6 +76,42 @@ fn clip(s: &str) -> String {
 }
 
 pub fn render(report: &Report, previous: Option<&Report>) -> String {
+    let cases = &report.cases;
+    let before = previous.map(super::verdicts);
+    let mut out = Vec::new();
+    // In memory, neither the tally nor the writing can fail.
+    if let Ok(tally) = super::Tally::of(cases) {
+        let _ = write(&mut out, report, cases, &tally, before.as_deref());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `summary.md` for `head` (its `cases` ignored) with `cases`: it reads
+/// only the first [`TOP`] cases not at parity, and the keys of the rest.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    head: &Report,
+    cases: &dyn CaseSource,
+    tally: &super::Tally,
+    previous: Option<&[(String, Verdict)]>,
+) -> std::io::Result<()> {
+    let mut top: Vec<CaseResult> = Vec::new();
+    cases.visit(Order::Top, &mut |c| {
+        if top.len() < TOP {
+            top.push(c.clone());
+        }
+        Ok(())
+    })?;
+    w.write_all(text(head, cases, tally, &top, previous).as_bytes())
+}
+
+fn text(
+    report: &Report,
+    cases: &dyn CaseSource,
+    tally: &super::Tally,
+    top: &[CaseResult],
+    previous: Option<&[(String, Verdict)]>,
+) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let candidates = super::candidates(report).join(", ");
@@ -109,7 +146,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         out.push('\n');
     }
 
-    let counts = super::severity_counts(report);
+    let counts = tally.severity.clone();
     if counts.iter().any(|(_, d, _)| *d > 0) {
         out.push_str("| Severity | Differences | Cases |\n|---|---:|---:|\n");
         for (sev, diffs, cases) in counts {
@@ -118,7 +155,6 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         out.push('\n');
     }
 
-    let top = super::top_cases(report);
     if !top.is_empty() {
         out.push_str("### Top differing cases\n\n");
         out.push_str("| Case | Verdict | Worst | Worst difference |\n|---|---|---|---|\n");
@@ -156,17 +192,17 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
                 worst.map(|w| w.as_str()).unwrap_or("–"),
             );
         }
-        if top.len() > TOP {
+        if tally.not_parity > TOP {
             let _ = writeln!(
                 out,
                 "\n…and {} more cases not at parity: see report.html.",
-                top.len() - TOP
+                tally.not_parity - TOP
             );
         }
         out.push('\n');
     }
 
-    let hints = super::hints(report);
+    let hints = &tally.hints;
     if !hints.is_empty() {
         out.push_str("### Why they differ\n\n");
         for (h, n, cases) in hints.iter().take(TOP) {
@@ -204,7 +240,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
     }
 
     if let Some(prev) = previous {
-        let ch = super::changes(report, prev);
+        let ch = super::changes(cases, prev);
         out.push_str("### Since the previous run\n\n");
         if ch.new.is_empty() && ch.fixed.is_empty() && ch.still.is_empty() {
             out.push_str("Nothing differs now or before.\n");
