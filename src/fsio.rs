@@ -12,10 +12,21 @@ use std::path::Path;
 /// reports and golden files are readable by the group and others as usual.
 /// (A temporary file alone would be 0600.)
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, &|w| w.write_all(contents))
+}
+
+/// Write to `path` atomically what `render` writes, as it writes it
+/// (buffered, never whole in memory), creating the folder.
+pub fn write_atomic_with(
+    path: &Path,
+    render: &dyn Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = temp_file_in(dir, path)?;
-    tmp.write_all(contents)?;
+    let tmp = temp_file_in(dir, path)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, tmp);
+    render(&mut out)?;
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -190,7 +190,9 @@ pub fn evaluate(
             });
         }
     }
-    let total = report.cases.len();
+    // A run's gate gets only the cases not at parity: the summary counts
+    // the rest.
+    let total = report.summary.total.max(report.cases.len());
     let unverified_rate = if total == 0 {
         0.0
     } else {

@@ -39,6 +39,7 @@ pub mod schema;
 pub mod settings;
 pub mod severity;
 pub mod shard;
+pub mod spool;
 pub mod stats;
 pub mod suite;
 pub mod testrunner;

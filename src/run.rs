@@ -494,26 +494,52 @@ pub async fn run_all(
     mut on_done: impl FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
     let mut results: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    run_each(ctx, cases, jobs, |i, r| {
+        on_done(&r);
+        results[i] = Some(r);
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+/// Run cases concurrently (up to `jobs` at once), handing each result to
+/// `on_done` with its plan position as it completes, and keeping none: a
+/// run of 100,000 cases spools them (`spool`) instead of holding them.
+pub async fn run_each(
+    ctx: &RunContext,
+    cases: &[PlannedCase],
+    jobs: usize,
+    mut on_done: impl FnMut(usize, CaseResult),
+) {
     let mut stream = stream::iter(cases.iter().enumerate())
         .map(|(i, c)| async move { (i, run_case(ctx, c).await) })
         .buffer_unordered(jobs.max(1));
     while let Some((i, r)) = stream.next().await {
-        on_done(&r);
-        results[i] = Some(r);
+        on_done(i, r);
     }
-    results.into_iter().flatten().collect()
 }
 
-/// The report of a finished run.
+/// The report of a finished run (its cases in plan order).
 pub fn build_report(
     ctx: &RunContext,
     cases: Vec<CaseResult>,
     started_at: jiff::Timestamp,
     duration: std::time::Duration,
 ) -> Report {
+    let mut totals = Totals::new(&ctx.plan);
+    for (i, c) in cases.iter().enumerate() {
+        totals.add(i, c);
+    }
+    let totals = totals.finish(&provider_info(ctx), &ctx.warnings);
+    let mut report = report_head(ctx, started_at, duration, totals);
+    report.cases = cases;
+    report
+}
+
+/// The providers of the run, with what was found for their addresses.
+pub fn provider_info(ctx: &RunContext) -> Vec<crate::model::ProviderInfo> {
     use crate::model::ProviderInfo;
-    let providers: Vec<ProviderInfo> = ctx
-        .env
+    ctx.env
         .providers
         .iter()
         .map(|p| ProviderInfo {
@@ -528,11 +554,93 @@ pub fn build_report(
                 .cloned()
                 .collect(),
         })
-        .collect();
-    let summary = Report::summarize(&cases);
-    let ignore_rules = ignore_rule_uses(&ctx.plan, &cases);
-    let mut warnings = crate::model::with_unused_rule_warnings(&ctx.warnings, &ignore_rules);
-    warnings.extend(crate::model::provider_outages(&cases));
+        .collect()
+}
+
+/// What a run counts over its cases as they finish (so that no case has to
+/// be kept for it): the summary, the latency rows, how much each ignore
+/// rule was used and the provider-wide outages.
+pub struct Totals<'a> {
+    plan: &'a Plan,
+    summary: crate::model::Summary,
+    latency: crate::model::report::LatencyAcc,
+    outages: crate::model::OutageAcc,
+    uses: BTreeMap<&'a crate::suite::IgnoreRule, (usize, usize)>,
+}
+
+/// [`Totals`], finished.
+#[derive(Debug, Clone)]
+pub struct RunTotals {
+    pub summary: crate::model::Summary,
+    pub latency: Vec<crate::model::Latency>,
+    pub ignore_rules: Vec<crate::model::IgnoreRuleUse>,
+    /// The run's warnings, then one per unused ignore rule and one per
+    /// provider-wide outage.
+    pub warnings: Vec<String>,
+}
+
+impl<'a> Totals<'a> {
+    pub fn new(plan: &'a Plan) -> Totals<'a> {
+        Totals {
+            plan,
+            summary: Default::default(),
+            latency: Default::default(),
+            outages: Default::default(),
+            uses: BTreeMap::new(),
+        }
+    }
+
+    /// Count the case at plan position `at`.
+    pub fn add(&mut self, at: usize, r: &CaseResult) {
+        self.summary.add(r.verdict);
+        self.latency.add(r);
+        self.outages.add(r);
+        let planned = self.plan.cases.get(at).filter(|p| p.id == r.id);
+        if let (Some(p), Some(matched)) = (planned, &r.ignore_matched) {
+            for (rule, hit) in p.case.ignore_rules.iter().zip(matched) {
+                let e = self.uses.entry(rule).or_default();
+                e.0 += 1;
+                e.1 += usize::from(*hit);
+            }
+        }
+    }
+
+    pub fn finish(
+        self,
+        providers: &[crate::model::ProviderInfo],
+        warnings: &[String],
+    ) -> RunTotals {
+        let ignore_rules: Vec<crate::model::IgnoreRuleUse> = self
+            .uses
+            .into_iter()
+            .map(|(rule, (cases, matched))| crate::model::IgnoreRuleUse {
+                file: rule.file.display().to_string(),
+                line: rule.line,
+                key: rule.key.clone(),
+                pattern: rule.pattern.clone(),
+                cases,
+                matched,
+            })
+            .collect();
+        let mut warnings = crate::model::with_unused_rule_warnings(warnings, &ignore_rules);
+        warnings.extend(self.outages.finish());
+        RunTotals {
+            summary: self.summary,
+            latency: self.latency.finish(providers),
+            ignore_rules,
+            warnings,
+        }
+    }
+}
+
+/// Everything of a run's report but its cases (given apart: a run's
+/// spool, or `build_report`'s list).
+pub fn report_head(
+    ctx: &RunContext,
+    started_at: jiff::Timestamp,
+    duration: std::time::Duration,
+    totals: RunTotals,
+) -> Report {
     Report {
         schema_version: crate::model::SCHEMA_VERSION,
         tool: crate::model::tool(),
@@ -546,39 +654,11 @@ pub fn build_report(
             .to_string(),
         duration_ms: duration.as_millis() as u64,
         insecure: ctx.env.insecure,
-        warnings,
-        latency: crate::model::report::latency(&cases, &providers),
-        ignore_rules,
-        providers,
-        cases,
-        summary,
+        warnings: totals.warnings,
+        latency: totals.latency,
+        ignore_rules: totals.ignore_rules,
+        providers: provider_info(ctx),
+        cases: Vec::new(),
+        summary: totals.summary,
     }
-}
-
-/// How much each ignore rule of the cases run was used: cases it applied
-/// to that got an answer, and those where it removed something.
-pub fn ignore_rule_uses(plan: &Plan, cases: &[CaseResult]) -> Vec<crate::model::IgnoreRuleUse> {
-    let planned: BTreeMap<&str, &PlannedCase> =
-        plan.cases.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut uses: BTreeMap<&crate::suite::IgnoreRule, (usize, usize)> = BTreeMap::new();
-    for r in cases {
-        let (Some(p), Some(matched)) = (planned.get(r.id.as_str()), &r.ignore_matched) else {
-            continue;
-        };
-        for (rule, hit) in p.case.ignore_rules.iter().zip(matched) {
-            let e = uses.entry(rule).or_default();
-            e.0 += 1;
-            e.1 += usize::from(*hit);
-        }
-    }
-    uses.into_iter()
-        .map(|(rule, (cases, matched))| crate::model::IgnoreRuleUse {
-            file: rule.file.display().to_string(),
-            line: rule.line,
-            key: rule.key.clone(),
-            pattern: rule.pattern.clone(),
-            cases,
-            matched,
-        })
-        .collect()
 }

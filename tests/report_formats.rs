@@ -622,3 +622,56 @@ fn a_report_with_a_vary_leak_reads_back() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_valid(&schema_validator(), &json);
 }
+
+/// A run spools its cases as they finish and renders every format from
+/// the spool, one case at a time; the files must be exactly those of the
+/// same report rendered from memory (and `--previous` read slim must say
+/// what the whole previous report says).
+#[test]
+fn a_spooled_run_renders_exactly_like_one_in_memory() {
+    use edgeparity::model::report::CaseSource;
+    let full = fixture_report();
+    let mut before = fixture_report();
+    before.cases[0].verdict = Verdict::Parity;
+    before.cases.truncate(before.cases.len() - 1);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("before.json"), before.to_json()).unwrap();
+    let slim = report::read_verdicts(&dir.path().join("before.json")).unwrap();
+    assert_eq!(slim, render::verdicts(&before));
+
+    let mut spool = edgeparity::spool::Spool::new(&dir.path().join("spooled"), full.cases.len())
+        .expect("spool");
+    // Finished in another order than planned.
+    for (i, c) in full.cases.iter().enumerate().rev() {
+        spool.push(i, c).unwrap();
+    }
+    assert!(
+        spool.push(0, &full.cases[0]).is_err(),
+        "a case spooled twice"
+    );
+    let spooled = spool.finish().unwrap();
+    assert_eq!(spooled.count(), full.cases.len());
+    let mut head = full.clone();
+    head.cases.clear();
+    render::write_streamed(&head, &spooled, &dir.path().join("spooled"), Some(&slim)).unwrap();
+    render::write_all(&full, &dir.path().join("memory"), Some(&before)).unwrap();
+    for name in ["report.json", "junit.xml", "summary.md", "report.html"] {
+        let a = std::fs::read_to_string(dir.path().join("spooled").join(name)).unwrap();
+        let b = std::fs::read_to_string(dir.path().join("memory").join(name)).unwrap();
+        assert!(
+            a == b,
+            "{name} differs between spooled and in-memory rendering"
+        );
+    }
+    let md = std::fs::read_to_string(dir.path().join("memory/summary.md")).unwrap();
+    assert!(md.contains("Since the previous run"), "{md}");
+    assert_eq!(
+        render::text::text_of(&head, &spooled).unwrap(),
+        render::text::render_text(&full)
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("spooled"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "the spool leaves no file behind: {names:?}");
+}

@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use edgeparity::model::report::{CaseSource, Order};
 use edgeparity::model::Verdict;
-use edgeparity::run::{build_report, run_all, RunContext};
+use edgeparity::run::{provider_info, report_head, run_each, RunContext, Totals};
+use edgeparity::spool::{Spool, Spooled as SpooledCases};
 use edgeparity::{exit, report};
 
 use super::output::{self, FormatArg};
@@ -175,10 +177,11 @@ pub fn list(args: ListArgs) -> anyhow::Result<i32> {
 
 /// Record the baseline provider's answer as `CASE.yaml.new` for the cases
 /// that differ from or lack their golden file (every case when `all`).
+/// `verdicts` are the cases' verdicts in plan order.
 fn write_pending(
     rt: &tokio::runtime::Runtime,
     ctx: &RunContext,
-    results: &[edgeparity::model::CaseResult],
+    verdicts: &[Verdict],
     all: bool,
 ) -> anyhow::Result<usize> {
     let Some(dir) = ctx
@@ -190,12 +193,8 @@ fn write_pending(
         return Ok(0);
     };
     let mut n = 0;
-    for (case, r) in ctx.plan.cases.iter().zip(results) {
-        let wanted = all
-            || matches!(
-                r.verdict,
-                Verdict::Differs | Verdict::NoGolden | Verdict::Flaky
-            );
+    for (case, v) in ctx.plan.cases.iter().zip(verdicts) {
+        let wanted = all || matches!(v, Verdict::Differs | Verdict::NoGolden | Verdict::Flaky);
         if !wanted {
             continue;
         }
@@ -213,6 +212,14 @@ fn write_pending(
     Ok(n)
 }
 
+/// The reports could not be written: exit 5, naming the folder.
+fn not_written(dir: &std::path::Path, e: &std::io::Error) -> exit::ReportsNotWritten {
+    exit::ReportsNotWritten {
+        dir: dir.display().to_string(),
+        message: edgeparity::fsio::os_error(e),
+    }
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let c = &args.common;
     let (env, mut plan) = c.prepare()?;
@@ -224,7 +231,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         plan.nothing_left(&format!("--shard {shard}"), total)?;
     }
     let previous = match &args.previous {
-        Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
+        Some(p) => {
+            Some(report::read_verdicts(p).with_context(|| format!("--previous {}", p.display()))?)
+        }
         None => None,
     };
     // Read before the run (a bad allowlist fails fast) and marked in every
@@ -248,22 +257,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     for w in &ctx.warnings {
         output::eprint(&output::styled(&format!("WARNING: {w}\n")));
     }
-    let cases = ctx.plan.cases.clone();
-    // Progress is on stderr; -q turns it off.
-    let mut progress =
-        (!output::quiet()).then(|| edgeparity::progress::Progress::new(cases.len(), settings.ci));
-    let results = runtime.block_on(run_all(&ctx, &cases, args.jobs as usize, |r| {
-        if let Some(p) = progress.as_mut() {
-            p.case_done(r)
+    let dir = &args.report_dir;
+    let today = jiff::Zoned::now().date();
+    let spooled = run_spooled(&runtime, &ctx, args.jobs as usize, settings.ci, dir, |c| {
+        if let Some(allow) = &allow {
+            allow.mark(std::slice::from_mut(c), today);
         }
-    }));
-    if let Some(p) = progress {
-        p.finish();
-    }
+    })
+    .map_err(|e| not_written(dir, &e))?;
     let explicit = settings.update == edgeparity::settings::Update::New;
     let mut pending = 0;
     if settings.writes_pending(golden_mode) {
-        pending = write_pending(&runtime, &ctx, &results, explicit)?;
+        let mut verdicts = Vec::with_capacity(spooled.cases.count());
+        spooled
+            .cases
+            .for_each_key(&mut |k, _| verdicts.push(k.verdict));
+        pending = write_pending(&runtime, &ctx, &verdicts, explicit)?;
         if pending > 0 {
             note(
                 &args.format,
@@ -271,16 +280,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let mut report = build_report(&ctx, results, started_at, clock.elapsed());
-    if let Some(allow) = &allow {
-        allow.mark(&mut report.cases, jiff::Zoned::now().date());
-    }
-    let written = edgeparity::render::write_all(&report, &args.report_dir, previous.as_ref())
-        .map_err(|e| exit::ReportsNotWritten {
-            dir: args.report_dir.display().to_string(),
-            message: edgeparity::fsio::os_error(&e),
-        })?;
-    finish(&args, &report, &written, pending)
+    let head = report_head(&ctx, started_at, clock.elapsed(), spooled.totals);
+    let cases = &spooled.cases;
+    let written = edgeparity::render::write_streamed(&head, cases, dir, previous.as_deref())
+        .map_err(|e| not_written(dir, &e))?;
+    finish(&args, head, cases, &written, pending)
 }
 
 /// A line for the user: on stdout in human form, on stderr beside a JSON
@@ -297,29 +301,39 @@ fn note(format: &FormatArg, line: &str) {
 }
 
 /// Print the run's outcome (text, or one JSON document), apply the gate when
-/// asked, and pick the exit code.
+/// asked, and pick the exit code. The cases are read back from the spool:
+/// the text summary and the gate need only those not at parity.
 fn finish(
     args: &RunArgs,
-    report: &edgeparity::model::Report,
+    head: edgeparity::model::Report,
+    cases: &dyn CaseSource,
     written: &[PathBuf],
     pending: usize,
 ) -> anyhow::Result<i32> {
     let json = args.format.json();
     if !json && !output::quiet() {
-        output::print(&output::styled(&edgeparity::render::text::render_text(
-            report,
-        )))?;
+        let text = edgeparity::render::text::text_of(&head, cases)?;
+        output::print(&output::styled(&text))?;
         for p in written {
             println!("report: {}", p.display());
         }
     }
-    let mut code = exit::for_summary(&report.summary);
+    let mut code = exit::for_summary(&head.summary);
     let mut gate = None;
-    if args.gate || args.gate_flags.allowlist.is_some() {
-        (code, gate) = super::gate::apply(report, &args.gate_flags, json)?;
-    }
-    if json {
-        output::print_json(&run_document(report, written, pending, code, gate))?;
+    let gated = args.gate || args.gate_flags.allowlist.is_some();
+    if gated || json {
+        // The gate reads the cases not at parity; the rest only count.
+        let mut report = head;
+        cases.visit(Order::NotParity, &mut |c| {
+            report.cases.push(c.clone());
+            Ok(())
+        })?;
+        if gated {
+            (code, gate) = super::gate::apply(&report, &args.gate_flags, json)?;
+        }
+        if json {
+            output::print_json(&run_document(&report, cases, written, pending, code, gate)?)?;
+        }
     }
     Ok(code)
 }
@@ -329,28 +343,27 @@ fn finish(
 /// has everything.
 fn run_document(
     report: &edgeparity::model::Report,
+    cases: &dyn CaseSource,
     written: &[PathBuf],
     pending: usize,
     exit_code: i32,
     gate: Option<serde_json::Value>,
-) -> serde_json::Value {
+) -> std::io::Result<serde_json::Value> {
     use serde_json::json;
-    let cases: Vec<serde_json::Value> = report
-        .cases
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.id,
-                "verdict": c.verdict,
-                "error": c.error,
-                "differences": c.differences.iter().map(|d| json!({
-                    "provider": d.provider, "kind": d.kind, "field": d.field,
-                    "severity": d.severity, "message": d.message,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
+    let mut docs: Vec<serde_json::Value> = Vec::with_capacity(cases.count());
+    cases.visit(Order::Plan, &mut |c| {
+        docs.push(json!({
+            "id": c.id,
+            "verdict": c.verdict,
+            "error": c.error,
+            "differences": c.differences.iter().map(|d| json!({
+                "provider": d.provider, "kind": d.kind, "field": d.field,
+                "severity": d.severity, "message": d.message,
+            })).collect::<Vec<_>>(),
+        }));
+        Ok(())
+    })?;
+    Ok(json!({
         "command": "run",
         "exit_code": exit_code,
         "environment": report.environment,
@@ -360,7 +373,52 @@ fn run_document(
         "warnings": report.warnings,
         "reports": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "pending_golden": pending,
-        "cases": cases,
+        "cases": docs,
         "gate": gate,
+    }))
+}
+
+/// Run every case of the plan, each result marked by `mark` (the
+/// allowlist), counted and spooled as it finishes (and shown by the
+/// progress line on stderr unless -q), none kept in memory.
+fn run_spooled(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &RunContext,
+    jobs: usize,
+    ci: bool,
+    dir: &std::path::Path,
+    mark: impl Fn(&mut edgeparity::model::CaseResult),
+) -> std::io::Result<Spooled> {
+    let cases = &ctx.plan.cases;
+    let mut progress =
+        (!output::quiet()).then(|| edgeparity::progress::Progress::new(cases.len(), ci));
+    let mut spool = Spool::new(dir, cases.len())?;
+    let mut totals = Totals::new(&ctx.plan);
+    let mut failed: Option<std::io::Error> = None;
+    runtime.block_on(run_each(ctx, cases, jobs, |i, mut r| {
+        mark(&mut r);
+        if let Some(p) = progress.as_mut() {
+            p.case_done(&r);
+        }
+        totals.add(i, &r);
+        if failed.is_none() {
+            failed = spool.push(i, &r).err();
+        }
+    }));
+    if let Some(p) = progress {
+        p.finish();
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(Spooled {
+        cases: spool.finish()?,
+        totals: totals.finish(&provider_info(ctx), &ctx.warnings),
     })
+}
+
+/// A finished run: its cases on disk and what was counted as they came.
+struct Spooled {
+    cases: SpooledCases,
+    totals: edgeparity::run::RunTotals,
 }

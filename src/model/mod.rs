@@ -20,8 +20,8 @@ pub use report::{
 };
 pub use result::{
     check_expectation, provider_outages, CaseResult, Confirmation, Expectation, ExpectedDifference,
-    Label, Noise, ProbeSummary, RequestShown, ResponseSummary, Served, SlotNote, VaryFinding,
-    Verdict,
+    Label, Noise, OutageAcc, ProbeSummary, RequestShown, ResponseSummary, Served, SlotNote,
+    VaryFinding, Verdict,
 };
 
 /// Is `c` a character that changes how text looks without showing itself

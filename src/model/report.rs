@@ -155,20 +155,25 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// Count one more case.
+    pub fn add(&mut self, v: Verdict) {
+        self.total += 1;
+        match v {
+            Verdict::Parity => self.parity += 1,
+            Verdict::Differs => self.differs += 1,
+            Verdict::Flaky => self.flaky += 1,
+            Verdict::NoGolden => self.no_golden += 1,
+            Verdict::Error => self.error += 1,
+        }
+    }
+}
+
 impl Report {
     pub fn summarize(cases: &[CaseResult]) -> Summary {
-        let mut s = Summary {
-            total: cases.len(),
-            ..Summary::default()
-        };
+        let mut s = Summary::default();
         for c in cases {
-            match c.verdict {
-                Verdict::Parity => s.parity += 1,
-                Verdict::Differs => s.differs += 1,
-                Verdict::Flaky => s.flaky += 1,
-                Verdict::NoGolden => s.no_golden += 1,
-                Verdict::Error => s.error += 1,
-            }
+            s.add(c.verdict);
         }
         s
     }
@@ -220,54 +225,242 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 /// Latency rows for every suite (sorted by name) and provider (in the
 /// report's order, then any other provider seen in the cases).
 pub fn latency(cases: &[CaseResult], providers: &[ProviderInfo]) -> Vec<Latency> {
-    use std::collections::BTreeMap;
-    let mut names: Vec<String> = providers.iter().map(|p| p.name.clone()).collect();
+    let mut acc = LatencyAcc::default();
     for c in cases {
-        let seen = c
+        acc.add(c);
+    }
+    acc.finish(providers)
+}
+
+/// [`latency`], one case at a time: a run adds each case as it finishes
+/// and keeps only the answer times (8 bytes per response), not the cases.
+#[derive(Debug, Default)]
+pub struct LatencyAcc {
+    /// Providers seen in the cases, in order of first appearance.
+    seen: Vec<String>,
+    /// Per suite: its case count, and per provider its times and failures.
+    suites: std::collections::BTreeMap<String, SuiteTimes>,
+}
+
+#[derive(Debug, Default)]
+struct SuiteTimes {
+    cases: usize,
+    /// Per provider: `total_ms` of every response, and failed cases.
+    providers: std::collections::BTreeMap<String, (Vec<f64>, usize)>,
+}
+
+impl LatencyAcc {
+    pub fn add(&mut self, c: &CaseResult) {
+        let suite = match self.suites.get_mut(&c.suite) {
+            Some(s) => s,
+            None => self.suites.entry(c.suite.clone()).or_default(),
+        };
+        suite.cases += 1;
+        let names = c
             .responses
             .iter()
             .map(|r| &r.provider)
             .chain(c.failures.iter().map(|f| &f.provider));
-        for p in seen {
-            if !names.contains(p) {
-                names.push(p.clone());
+        for p in names {
+            if !self.seen.contains(p) {
+                self.seen.push(p.clone());
             }
         }
-    }
-    let mut suites: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
-    for c in cases {
-        suites.entry(c.suite.as_str()).or_default().push(c);
-    }
-    let mut out = Vec::new();
-    for (suite, cs) in suites {
-        for p in &names {
-            let mut times: Vec<f64> = cs
-                .iter()
-                .flat_map(|c| c.responses.iter())
-                .filter(|r| &r.provider == p && r.total_ms.is_finite())
-                .map(|r| r.total_ms)
-                .collect();
-            times.sort_by(f64::total_cmp);
-            let errors = cs
-                .iter()
-                .filter(|c| c.failures.iter().any(|f| &f.provider == p))
-                .count();
-            out.push(Latency {
-                suite: suite.to_string(),
-                provider: p.clone(),
-                cases: cs.len(),
-                requests: times.len(),
-                p50_ms: percentile(&times, 50.0),
-                p95_ms: percentile(&times, 95.0),
-                max_ms: times.last().copied(),
-                errors,
-                error_rate: if cs.is_empty() {
-                    0.0
-                } else {
-                    errors as f64 / cs.len() as f64
-                },
-            });
+        for r in c.responses.iter().filter(|r| r.total_ms.is_finite()) {
+            times_of(&mut suite.providers, &r.provider)
+                .0
+                .push(r.total_ms);
+        }
+        let mut failed: Vec<&str> = c.failures.iter().map(|f| f.provider.as_str()).collect();
+        failed.sort_unstable();
+        failed.dedup();
+        for p in failed {
+            times_of(&mut suite.providers, p).1 += 1;
         }
     }
-    out
+
+    /// The rows, providers in the report's order, then any other seen.
+    pub fn finish(self, providers: &[ProviderInfo]) -> Vec<Latency> {
+        let mut names: Vec<String> = providers.iter().map(|p| p.name.clone()).collect();
+        for p in self.seen {
+            if !names.contains(&p) {
+                names.push(p);
+            }
+        }
+        let mut out = Vec::new();
+        for (suite, mut st) in self.suites {
+            for p in &names {
+                let (mut times, errors) = st.providers.remove(p).unwrap_or_default();
+                times.sort_by(f64::total_cmp);
+                out.push(Latency {
+                    suite: suite.clone(),
+                    provider: p.clone(),
+                    cases: st.cases,
+                    requests: times.len(),
+                    p50_ms: percentile(&times, 50.0),
+                    p95_ms: percentile(&times, 95.0),
+                    max_ms: times.last().copied(),
+                    errors,
+                    error_rate: if st.cases == 0 {
+                        0.0
+                    } else {
+                        errors as f64 / st.cases as f64
+                    },
+                });
+            }
+        }
+        out
+    }
+}
+
+fn times_of<'a>(
+    m: &'a mut std::collections::BTreeMap<String, (Vec<f64>, usize)>,
+    p: &str,
+) -> &'a mut (Vec<f64>, usize) {
+    m.entry(p.to_string()).or_default()
+}
+
+/// In which order a reader visits a report's cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As planned: the order of `report.json`.
+    Plan,
+    /// Cases not at parity, in plan order.
+    NotParity,
+    /// Grouped by suite (suites in order of first appearance), plan order
+    /// within a suite.
+    BySuite,
+    /// Cases not at parity, most severe first, then more differences, then
+    /// by verdict, then by id.
+    Top,
+    /// Cases at parity, by id.
+    ParityById,
+}
+
+/// What orders cases: everything [`Order::Top`] and [`Order::ParityById`]
+/// compare, small enough to keep for 100,000 cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub verdict: Verdict,
+    pub worst: Option<super::Severity>,
+    pub differences: usize,
+    pub id: Box<str>,
+}
+
+impl SortKey {
+    pub fn of(c: &CaseResult) -> SortKey {
+        SortKey {
+            verdict: c.verdict,
+            worst: c.differences.iter().map(|d| d.severity).max(),
+            differences: c.differences.len(),
+            id: c.id.as_str().into(),
+        }
+    }
+
+    /// Does a case with this key belong in `order`?
+    pub fn selected(&self, order: Order) -> bool {
+        match order {
+            Order::Plan | Order::BySuite => true,
+            Order::NotParity | Order::Top => self.verdict != Verdict::Parity,
+            Order::ParityById => self.verdict == Verdict::Parity,
+        }
+    }
+
+    /// The order of [`Order::Top`] (and, among cases at parity, of
+    /// [`Order::ParityById`]: by id).
+    pub fn top_cmp(&self, other: &SortKey) -> std::cmp::Ordering {
+        other
+            .worst
+            .cmp(&self.worst)
+            .then(other.differences.cmp(&self.differences))
+            .then(self.verdict.cmp(&other.verdict))
+            .then(self.id.cmp(&other.id))
+    }
+}
+
+/// The cases of a report, visited in an [`Order`] as often as a renderer
+/// needs: from memory (a `Report`'s `cases`), or read back one at a time
+/// from the spool a run writes them to as they finish (`spool`), so that
+/// rendering 100,000 cases does not hold them all.
+pub trait CaseSource {
+    /// How many cases there are.
+    fn count(&self) -> usize;
+    /// Suites in order of first appearance, with their case counts.
+    fn suites(&self) -> Vec<(String, usize)>;
+    /// Call `f` on every case's key and suite, in plan order (without
+    /// reading the cases back).
+    fn for_each_key(&self, f: &mut dyn FnMut(&SortKey, &str));
+    /// Call `f` on every case of `order`, in that order; stops at `f`'s
+    /// first error (and at a spool that cannot be read back).
+    fn visit(
+        &self,
+        order: Order,
+        f: &mut dyn FnMut(&CaseResult) -> std::io::Result<()>,
+    ) -> std::io::Result<()>;
+}
+
+/// Plan positions of `keys` in `order` (shared by every [`CaseSource`]).
+pub fn arrange<'a>(
+    keys: impl Iterator<Item = (&'a SortKey, usize)>,
+    suite_of: impl Fn(usize) -> usize,
+    order: Order,
+) -> Vec<usize> {
+    let mut picked: Vec<(&SortKey, usize)> = keys.filter(|(k, _)| k.selected(order)).collect();
+    match order {
+        Order::Plan | Order::NotParity => {}
+        Order::BySuite => picked.sort_by_key(|(_, i)| (suite_of(*i), *i)),
+        Order::Top | Order::ParityById => picked.sort_by(|a, b| a.0.top_cmp(b.0)),
+    }
+    picked.into_iter().map(|(_, i)| i).collect()
+}
+
+impl CaseSource for Vec<CaseResult> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn suites(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = Default::default();
+        for c in self {
+            match at.get(c.suite.as_str()) {
+                Some(&i) => out[i].1 += 1,
+                None => {
+                    at.insert(&c.suite, out.len());
+                    out.push((c.suite.clone(), 1));
+                }
+            }
+        }
+        out
+    }
+
+    fn for_each_key(&self, f: &mut dyn FnMut(&SortKey, &str)) {
+        for c in self {
+            f(&SortKey::of(c), &c.suite);
+        }
+    }
+
+    fn visit(
+        &self,
+        order: Order,
+        f: &mut dyn FnMut(&CaseResult) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let keys: Vec<SortKey> = self.iter().map(SortKey::of).collect();
+        let suites = self.suites();
+        let suite_index: std::collections::HashMap<&str, usize> = suites
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| (s.as_str(), i))
+            .collect();
+        let suite_of = |i: usize| {
+            suite_index
+                .get(self[i].suite.as_str())
+                .copied()
+                .unwrap_or(0)
+        };
+        for i in arrange(keys.iter().zip(0..), suite_of, order) {
+            f(&self[i])?;
+        }
+        Ok(())
+    }
 }

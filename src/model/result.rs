@@ -169,46 +169,68 @@ pub struct CaseResult {
 /// the same way (and more than one case did). Said once, at the top of
 /// every report, with what to check, instead of once per case.
 pub fn provider_outages(cases: &[CaseResult]) -> Vec<String> {
-    use crate::model::{ExchangeError, FailureKind};
-    use std::collections::BTreeMap;
-    /// One provider over the run.
-    #[derive(Default)]
-    struct Tally<'a> {
-        asked: usize,
-        kinds: BTreeMap<FailureKind, usize>,
-        first: Option<&'a ExchangeError>,
-    }
-    let mut seen: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut acc = OutageAcc::default();
     for c in cases {
+        acc.add(c);
+    }
+    acc.finish()
+}
+
+/// [`provider_outages`], one case at a time (a run counts each case as it
+/// finishes and keeps only a few numbers per provider).
+#[derive(Debug, Default)]
+pub struct OutageAcc {
+    seen: std::collections::BTreeMap<String, OutageTally>,
+}
+
+/// One provider over the run.
+#[derive(Debug, Default)]
+struct OutageTally {
+    asked: usize,
+    kinds: std::collections::BTreeMap<super::FailureKind, usize>,
+    first: Option<super::ExchangeError>,
+}
+
+impl OutageAcc {
+    pub fn add(&mut self, c: &CaseResult) {
         let mut asked: Vec<&str> = c.responses.iter().map(|r| r.provider.as_str()).collect();
         asked.extend(c.failures.iter().map(|f| f.provider.as_str()));
         asked.sort_unstable();
         asked.dedup();
         for p in asked {
-            let t = seen.entry(p).or_default();
+            let t = match self.seen.get_mut(p) {
+                Some(t) => t,
+                None => self.seen.entry(p.to_string()).or_default(),
+            };
             t.asked += 1;
             if let Some(f) = c.failures.iter().find(|f| f.provider == p) {
                 *t.kinds.entry(f.kind).or_default() += 1;
-                t.first.get_or_insert(f);
+                if t.first.is_none() {
+                    t.first = Some(f.clone());
+                }
             }
         }
     }
-    let mut out = Vec::new();
-    for (p, t) in seen {
-        let (Some(first), true) = (t.first, t.asked > 1) else {
-            continue;
-        };
-        if t.kinds.len() == 1 && t.kinds.values().sum::<usize>() == t.asked {
-            out.push(format!(
-                "{p}: every case failed ({n} of {n}): {}: {} — fix: {}",
-                first.kind,
-                first.message,
-                first.kind.fix(),
-                n = t.asked
-            ));
+
+    /// One line per provider for which every case failed the same way.
+    pub fn finish(self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (p, t) in self.seen {
+            let (Some(first), true) = (&t.first, t.asked > 1) else {
+                continue;
+            };
+            if t.kinds.len() == 1 && t.kinds.values().sum::<usize>() == t.asked {
+                out.push(format!(
+                    "{p}: every case failed ({n} of {n}): {}: {} — fix: {}",
+                    first.kind,
+                    first.message,
+                    first.kind.fix(),
+                    n = t.asked
+                ));
+            }
         }
+        out
     }
-    out
 }
 
 impl CaseResult {

@@ -12,38 +12,161 @@
 //! expectation and what was found in its system-out, so CI stays green on
 //! accepted behaviour while the differences stay readable.
 
-use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+use std::io;
 
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, XmlString};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+use crate::model::report::{CaseSource, Order};
 use crate::model::Report;
 use crate::model::{check_expectation, CaseResult, Verdict};
 
 pub fn render(report: &Report) -> String {
-    let candidates = super::candidates(report).join(", ");
-    let title = format!(
+    let mut out = Vec::new();
+    // Writing to memory fails only on a case that cannot be read back,
+    // which an in-memory report never has.
+    let _ = write(&mut out, report, &report.cases);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `junit.xml` for `head` (its `cases` ignored) with `cases`, written one
+/// case at a time in plan order: the layout of quick-junit's own
+/// serialiser (4-space indent, the same attributes in the same order),
+/// whose `TestCase` each case still becomes, without holding the cases.
+pub fn write(w: &mut dyn io::Write, head: &Report, cases: &dyn CaseSource) -> io::Result<()> {
+    let candidates = super::candidates(head).join(", ");
+    let (mut total, mut failures, mut errors) = (0usize, 0usize, 0usize);
+    cases.for_each_key(&mut |k, _| {
+        total += 1;
+        match k.verdict {
+            Verdict::Parity => {}
+            Verdict::Differs | Verdict::Flaky => failures += 1,
+            Verdict::NoGolden | Verdict::Error => errors += 1,
+        }
+    });
+    // A case that ends as its `expect:` says passes: count it out.
+    cases.visit(Order::NotParity, &mut |c| {
+        if expected(c) {
+            match c.verdict {
+                Verdict::Differs | Verdict::Flaky => failures -= 1,
+                Verdict::NoGolden | Verdict::Error => errors -= 1,
+                Verdict::Parity => {}
+            }
+        }
+        Ok(())
+    })?;
+    let title = XmlString::new(format!(
         "edgeparity {}: {} vs {}",
-        report.environment, report.baseline, candidates
+        head.environment, head.baseline, candidates
+    ));
+    let time = format!(
+        "{:.3}",
+        std::time::Duration::from_millis(head.duration_ms).as_secs_f64()
     );
-    let wall = std::time::Duration::from_millis(report.duration_ms);
-    let mut out = quick_junit::Report::new(title.as_str());
-    out.set_time(wall);
-    let mut ts = TestSuite::new(title.as_str());
-    ts.set_time(wall);
-    if let Some(at) = junit_timestamp(&report.started_at) {
-        ts.extra.insert("timestamp".into(), at.into());
+    let counts = |tag: &mut BytesStart, suite: bool| {
+        tag.push_attribute(("name", title.as_str()));
+        tag.push_attribute(("tests", total.to_string().as_str()));
+        tag.push_attribute(("skipped", "0"));
+        let (f, e) = (failures.to_string(), errors.to_string());
+        // quick-junit's order: failures before errors on testsuites,
+        // errors before failures on a testsuite.
+        if suite {
+            tag.extend_attributes([("errors", e.as_str()), ("failures", f.as_str())]);
+        } else {
+            tag.extend_attributes([("failures", f.as_str()), ("errors", e.as_str())]);
+        }
+        tag.push_attribute(("time", time.as_str()));
+    };
+    let mut x = Writer::new_with_indent(w, b' ', 4);
+    x.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let mut top = BytesStart::new("testsuites");
+    counts(&mut top, false);
+    x.write_event(Event::Start(top))?;
+    let mut suite = BytesStart::new("testsuite");
+    counts(&mut suite, true);
+    if let Some(at) = junit_timestamp(&head.started_at) {
+        suite.push_attribute(("timestamp", at.as_str()));
     }
-    ts.extra.insert("hostname".into(), hostname().into());
-    ts.add_properties([
-        Property::new("environment", report.environment.as_str()),
-        Property::new("baseline", report.baseline.as_str()),
-        Property::new("candidates", candidates.as_str()),
-    ]);
-    for c in &report.cases {
-        ts.add_test_case(case(c, &report.baseline));
+    suite.push_attribute(("hostname", XmlString::new(hostname()).as_str()));
+    x.write_event(Event::Start(suite))?;
+    x.write_event(Event::Start(BytesStart::new("properties")))?;
+    for (k, v) in [
+        ("environment", head.environment.as_str()),
+        ("baseline", head.baseline.as_str()),
+        ("candidates", candidates.as_str()),
+    ] {
+        let mut p = BytesStart::new("property");
+        p.extend_attributes([("name", k), ("value", XmlString::new(v).as_str())]);
+        x.write_event(Event::Empty(p))?;
     }
-    out.add_test_suite(ts);
-    // Serialising to memory fails only on invalid XML names, which we never
-    // write; an empty file would fail any JUnit reader loudly.
-    out.to_string().unwrap_or_default()
+    x.write_event(Event::End(BytesEnd::new("properties")))?;
+    cases.visit(Order::Plan, &mut |c| {
+        test_case(&mut x, &case(c, &head.baseline))
+    })?;
+    x.write_event(Event::End(BytesEnd::new("testsuite")))?;
+    x.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    x.write_indent()
+}
+
+/// One `<testcase>`, as quick-junit writes the kinds `case` makes (a
+/// success, or a failure or error with message, type and description, and
+/// the system-out of an expected difference).
+fn test_case<W: io::Write>(x: &mut Writer<W>, t: &TestCase) -> io::Result<()> {
+    let mut tag = BytesStart::new("testcase");
+    tag.push_attribute(("name", t.name.as_str()));
+    if let Some(classname) = &t.classname {
+        tag.push_attribute(("classname", classname.as_str()));
+    }
+    if let Some(time) = t.time {
+        tag.push_attribute(("time", format!("{:.3}", time.as_secs_f64()).as_str()));
+    }
+    let failure = match &t.status {
+        TestCaseStatus::NonSuccess {
+            kind,
+            message,
+            ty,
+            description,
+            ..
+        } => Some((kind, message, ty, description)),
+        _ => None,
+    };
+    if failure.is_none() && t.system_out.is_none() {
+        return x.write_event(Event::Empty(tag));
+    }
+    x.write_event(Event::Start(tag))?;
+    if let Some((kind, message, ty, description)) = failure {
+        let name = match kind {
+            NonSuccessKind::Failure => "failure",
+            NonSuccessKind::Error => "error",
+        };
+        let mut status = BytesStart::new(name);
+        if let Some(m) = message {
+            status.push_attribute(("message", m.as_str()));
+        }
+        if let Some(ty) = ty {
+            status.push_attribute(("type", ty.as_str()));
+        }
+        match description {
+            Some(d) => {
+                x.write_event(Event::Start(status))?;
+                x.write_event(Event::Text(BytesText::new(d.as_str())))?;
+                x.write_event(Event::End(BytesEnd::new(name)))?;
+            }
+            None => x.write_event(Event::Empty(status))?,
+        }
+    }
+    if let Some(out) = &t.system_out {
+        x.write_event(Event::Start(BytesStart::new("system-out")))?;
+        x.write_event(Event::Text(BytesText::new(out.as_str())))?;
+        x.write_event(Event::End(BytesEnd::new("system-out")))?;
+    }
+    x.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+/// Did the case end as its `expect:` says?
+fn expected(c: &CaseResult) -> bool {
+    c.expect.is_some() && check_expectation(c).is_ok()
 }
 
 /// JUnit's timestamp: ISO 8601 in UTC without a zone suffix, as the JUnit
@@ -65,7 +188,7 @@ fn hostname() -> String {
 }
 
 fn case(c: &CaseResult, baseline: &str) -> TestCase {
-    let expected = c.expect.is_some() && check_expectation(c).is_ok();
+    let expected = expected(c);
     let status = match c.verdict {
         Verdict::Parity => TestCaseStatus::success(),
         _ if expected => TestCaseStatus::success(),

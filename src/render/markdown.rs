@@ -8,8 +8,9 @@
 
 use std::fmt::Write as _;
 
-use crate::model::Report;
+use crate::model::report::{CaseSource, Order};
 use crate::model::Verdict;
+use crate::model::{CaseResult, Report};
 
 /// Most cases listed under "Top differing cases" and in each change list.
 pub const TOP: usize = 10;
@@ -75,6 +76,62 @@ fn clip(s: &str) -> String {
 }
 
 pub fn render(report: &Report, previous: Option<&Report>) -> String {
+    let cases = &report.cases;
+    let before = previous.map(super::verdicts);
+    let mut out = Vec::new();
+    // In memory, neither the tally nor the writing can fail.
+    if let Ok(tally) = super::Tally::of(cases) {
+        let _ = write(&mut out, report, cases, &tally, before.as_deref());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `summary.md` for `head` (its `cases` ignored) with `cases`: it reads
+/// only the first [`TOP`] cases not at parity, and the keys of the rest.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    head: &Report,
+    cases: &dyn CaseSource,
+    tally: &super::Tally,
+    previous: Option<&[(String, Verdict)]>,
+) -> std::io::Result<()> {
+    let mut top: Vec<CaseResult> = Vec::new();
+    cases.visit(Order::Top, &mut |c| {
+        if top.len() < TOP {
+            top.push(c.clone());
+        }
+        Ok(())
+    })?;
+    // Differences the allowlist accepted: the first TOP and how many.
+    let mut allowed = Allowed::default();
+    cases.visit(Order::NotParity, &mut |c| {
+        for d in c.differences.iter().filter(|d| d.allowed.is_some()) {
+            allowed.total += 1;
+            if allowed.first.len() < TOP {
+                allowed.first.push((c.id.clone(), d.clone()));
+            }
+        }
+        Ok(())
+    })?;
+    w.write_all(text(head, cases, tally, &top, &allowed, previous).as_bytes())
+}
+
+/// The differences the allowlist accepted: the first [`TOP`] (with their
+/// case id) and how many in all.
+#[derive(Default)]
+struct Allowed {
+    first: Vec<(String, crate::model::Difference)>,
+    total: usize,
+}
+
+fn text(
+    report: &Report,
+    cases: &dyn CaseSource,
+    tally: &super::Tally,
+    top: &[CaseResult],
+    allowed: &Allowed,
+    previous: Option<&[(String, Verdict)]>,
+) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let candidates = super::candidates(report).join(", ");
@@ -109,7 +166,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         out.push('\n');
     }
 
-    let counts = super::severity_counts(report);
+    let counts = tally.severity.clone();
     if counts.iter().any(|(_, d, _)| *d > 0) {
         out.push_str("| Severity | Differences | Cases |\n|---|---:|---:|\n");
         for (sev, diffs, cases) in counts {
@@ -118,8 +175,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
         out.push('\n');
     }
 
-    accepted(&mut out, report);
-    let top = super::top_cases(report);
+    accepted(&mut out, allowed);
     if !top.is_empty() {
         out.push_str("### Top differing cases\n\n");
         out.push_str("| Case | Verdict | Worst | Worst difference |\n|---|---|---|---|\n");
@@ -157,18 +213,18 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
                 worst.map(|w| w.as_str()).unwrap_or("–"),
             );
         }
-        if top.len() > TOP {
+        if tally.not_parity > TOP {
             let _ = writeln!(
                 out,
                 "\n…and {} more cases not at parity: see report.html.",
-                top.len() - TOP
+                tally.not_parity - TOP
             );
         }
         out.push('\n');
-        repro(&mut out, &top);
+        repro(&mut out, top);
     }
 
-    let hints = super::hints(report);
+    let hints = &tally.hints;
     if !hints.is_empty() {
         out.push_str("### Why they differ\n\n");
         for (h, n, cases) in hints.iter().take(TOP) {
@@ -206,7 +262,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
     }
 
     if let Some(prev) = previous {
-        let ch = super::changes(report, prev);
+        let ch = super::changes(cases, prev);
         out.push_str("### Since the previous run\n\n");
         if ch.new.is_empty() && ch.fixed.is_empty() && ch.still.is_empty() {
             out.push_str("Nothing differs now or before.\n");
@@ -298,7 +354,7 @@ pub fn render(report: &Report, previous: Option<&Report>) -> String {
 
 /// The top cases' requests, collapsed: what each provider was asked and
 /// the curl command that asks it again (secrets already masked).
-fn repro(out: &mut String, top: &[&crate::model::CaseResult]) {
+fn repro(out: &mut String, top: &[CaseResult]) {
     let shown: Vec<_> = top
         .iter()
         .take(TOP)
@@ -336,22 +392,14 @@ fn repro(out: &mut String, top: &[&crate::model::CaseResult]) {
 
 /// Differences the run's allowlist accepted: never hidden, each with its
 /// reason, owner and expiry.
-fn accepted(out: &mut String, report: &Report) {
-    let all: Vec<(&str, &crate::model::Difference, &crate::model::Allowed)> = report
-        .cases
-        .iter()
-        .flat_map(|c| {
-            c.differences
-                .iter()
-                .filter_map(move |d| d.allowed.as_ref().map(|a| (c.id.as_str(), d, a)))
-        })
-        .collect();
-    if all.is_empty() {
+fn accepted(out: &mut String, allowed: &Allowed) {
+    if allowed.total == 0 {
         return;
     }
-    let _ = writeln!(out, "### Accepted by the allowlist ({})\n", all.len());
+    let _ = writeln!(out, "### Accepted by the allowlist ({})\n", allowed.total);
     out.push_str("| Case | Difference | Owner | Until | Reason |\n|---|---|---|---|---|\n");
-    for (id, d, a) in all.iter().take(TOP) {
+    for (id, d) in &allowed.first {
+        let Some(a) = &d.allowed else { continue };
         let field = d
             .field
             .as_deref()
@@ -369,8 +417,8 @@ fn accepted(out: &mut String, report: &Report) {
             escape(&clip(&a.reason))
         );
     }
-    if all.len() > TOP {
-        let _ = writeln!(out, "\n…and {} more: see report.html.", all.len() - TOP);
+    if allowed.total > TOP {
+        let _ = writeln!(out, "\n…and {} more: see report.html.", allowed.total - TOP);
     }
     out.push('\n');
 }

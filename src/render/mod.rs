@@ -4,6 +4,7 @@
 //! them. What is shared between formats lives here.
 
 pub mod html;
+pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod text;
@@ -11,6 +12,7 @@ pub mod text;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::model::report::{CaseSource, Order};
 use crate::model::{CaseResult, Report, Severity, Verdict};
 
 /// The most severe difference of a case.
@@ -18,64 +20,61 @@ pub fn worst(c: &CaseResult) -> Option<Severity> {
     c.differences.iter().map(|d| d.severity).max()
 }
 
-/// Per severity, most severe first: (severity, differences, cases with at
-/// least one such difference).
-pub fn severity_counts(report: &Report) -> Vec<(Severity, usize, usize)> {
-    Severity::ALL
-        .iter()
-        .map(|s| {
-            let diffs = report
-                .cases
-                .iter()
-                .flat_map(|c| &c.differences)
-                .filter(|d| d.severity == *s)
-                .count();
-            let cases = report
-                .cases
-                .iter()
-                .filter(|c| c.differences.iter().any(|d| d.severity == *s))
-                .count();
-            (*s, diffs, cases)
-        })
-        .collect()
+/// What the renderers count over every case, gathered in one pass over
+/// the cases not at parity (the only ones with differences) and the keys
+/// of the rest, so that a report of 100,000 cases is never held at once.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Per severity, most severe first: (severity, differences, cases with
+    /// at least one such difference).
+    pub severity: Vec<(Severity, usize, usize)>,
+    /// Cases by their most severe difference (`None`: no difference).
+    pub worst: BTreeMap<Option<Severity>, usize>,
+    /// Suites in order of first appearance, with their case counts.
+    pub suites: Vec<(String, usize)>,
+    /// The hints of the differences of cases not at parity, each once (by
+    /// id, in the order of `Order::Top`), with how many differences carry
+    /// it and the ids of their cases.
+    pub hints: Vec<(crate::model::Hint, usize, Vec<String>)>,
+    /// Cases not at parity.
+    pub not_parity: usize,
 }
 
-/// Cases not at parity, most severe first (then by verdict, then id).
-pub fn top_cases(report: &Report) -> Vec<&CaseResult> {
-    let mut v: Vec<&CaseResult> = report
-        .cases
-        .iter()
-        .filter(|c| c.verdict != Verdict::Parity)
-        .collect();
-    v.sort_by(|a, b| {
-        worst(b)
-            .cmp(&worst(a))
-            .then(b.differences.len().cmp(&a.differences.len()))
-            .then(a.verdict.cmp(&b.verdict))
-            .then(a.id.cmp(&b.id))
-    });
-    v
-}
-
-/// The hints of the differences of cases not at parity, each once (by id,
-/// in the order of [`top_cases`]), with how many differences carry it and
-/// the ids of their cases.
-pub fn hints(report: &Report) -> Vec<(&crate::model::Hint, usize, Vec<&str>)> {
-    let mut out: Vec<(&crate::model::Hint, usize, Vec<&str>)> = Vec::new();
-    for c in top_cases(report) {
-        for h in c.differences.iter().filter_map(|d| d.hint.as_ref()) {
-            match out.iter_mut().find(|(seen, _, _)| seen.id == h.id) {
-                Some((_, n, cases)) => {
-                    *n += 1;
-                    if !cases.contains(&c.id.as_str()) {
-                        cases.push(&c.id);
-                    }
-                }
-                None => out.push((h, 1, vec![&c.id])),
+impl Tally {
+    pub fn of(cases: &dyn CaseSource) -> std::io::Result<Tally> {
+        let mut t = Tally {
+            severity: Severity::ALL.iter().map(|s| (*s, 0, 0)).collect(),
+            suites: cases.suites(),
+            ..Tally::default()
+        };
+        cases.for_each_key(&mut |k, _| *t.worst.entry(k.worst).or_default() += 1);
+        cases.visit(Order::Top, &mut |c| {
+            t.not_parity += 1;
+            for (sev, diffs, with) in &mut t.severity {
+                let n = c.differences.iter().filter(|d| d.severity == *sev).count();
+                *diffs += n;
+                *with += usize::from(n > 0);
             }
-        }
+            for h in c.differences.iter().filter_map(|d| d.hint.as_ref()) {
+                match t.hints.iter_mut().find(|(seen, _, _)| seen.id == h.id) {
+                    Some((_, n, ids)) => {
+                        *n += 1;
+                        if !ids.contains(&c.id) {
+                            ids.push(c.id.clone());
+                        }
+                    }
+                    None => t.hints.push((h.clone(), 1, vec![c.id.clone()])),
+                }
+            }
+            Ok(())
+        })?;
+        Ok(t)
     }
-    out
+
+    /// Cases whose most severe difference is `w`.
+    pub fn worst_count(&self, w: Option<Severity>) -> usize {
+        self.worst.get(&w).copied().unwrap_or(0)
+    }
 }
 
 /// A documentation link's text: the URL's last path segment (the page's
@@ -86,17 +85,6 @@ pub fn url_label(url: &str) -> &str {
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     let host = segments.next().unwrap_or(url);
     segments.next_back().unwrap_or(host)
-}
-
-/// Suite names in order of first appearance.
-pub fn suites(report: &Report) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for c in &report.cases {
-        if !out.contains(&c.suite.as_str()) {
-            out.push(&c.suite);
-        }
-    }
-    out
 }
 
 /// The candidates (every provider but the baseline), in report order.
@@ -123,20 +111,15 @@ pub struct Changes {
     pub gone: Vec<String>,
 }
 
-pub fn changes(report: &Report, previous: &Report) -> Changes {
-    let before: BTreeMap<&str, Verdict> = previous
-        .cases
-        .iter()
-        .map(|c| (c.id.as_str(), c.verdict))
-        .collect();
-    let now: BTreeMap<&str, Verdict> = report
-        .cases
-        .iter()
-        .map(|c| (c.id.as_str(), c.verdict))
-        .collect();
+pub fn changes(now: &dyn CaseSource, before: &[(String, Verdict)]) -> Changes {
+    let before: BTreeMap<&str, Verdict> = before.iter().map(|(id, v)| (id.as_str(), *v)).collect();
+    let mut current: BTreeMap<Box<str>, Verdict> = BTreeMap::new();
+    now.for_each_key(&mut |k, _| {
+        current.insert(k.id.clone(), k.verdict);
+    });
     let mut ch = Changes::default();
-    for (id, v) in &now {
-        match (before.get(id), *v) {
+    for (id, v) in &current {
+        match (before.get(&**id), *v) {
             (Some(b), Verdict::Parity) if *b != Verdict::Parity => {
                 ch.fixed.push((id.to_string(), *b))
             }
@@ -147,10 +130,19 @@ pub fn changes(report: &Report, previous: &Report) -> Changes {
     }
     ch.gone = before
         .keys()
-        .filter(|id| !now.contains_key(*id))
+        .filter(|id| !current.contains_key(**id))
         .map(|id| id.to_string())
         .collect();
     ch
+}
+
+/// Each case's id and verdict (what [`changes`] compares against).
+pub fn verdicts(report: &Report) -> Vec<(String, Verdict)> {
+    report
+        .cases
+        .iter()
+        .map(|c| (c.id.clone(), c.verdict))
+        .collect()
 }
 
 /// Milliseconds for people: `12.3 ms`, or `–` when nothing was timed.
@@ -169,17 +161,37 @@ pub fn write_all(
     dir: &Path,
     previous: Option<&Report>,
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let files: [(&str, String); 4] = [
-        ("report.json", report.to_json()),
-        ("junit.xml", self::junit::render(report)),
-        ("summary.md", self::markdown::render(report, previous)),
-        ("report.html", self::html::render(report)),
-    ];
+    let before = previous.map(verdicts);
+    write_streamed(report, &report.cases, dir, before.as_deref())
+}
+
+/// [`write_all`] for a report whose cases are read from `cases` (a run's
+/// spool) rather than from `head.cases`: each format is written as it is
+/// rendered, one case at a time, never whole in memory.
+pub fn write_streamed(
+    head: &Report,
+    cases: &dyn CaseSource,
+    dir: &Path,
+    previous: Option<&[(String, Verdict)]>,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let tally = Tally::of(cases)?;
     let mut written = Vec::new();
-    for (name, text) in files {
+    let formats: [(&str, Renderer); 4] = [
+        ("report.json", &|w| json::write(w, head, cases)),
+        ("junit.xml", &|w| self::junit::write(w, head, cases)),
+        ("summary.md", &|w| {
+            self::markdown::write(w, head, cases, &tally, previous)
+        }),
+        ("report.html", &|w| {
+            self::html::write(w, head, cases, &tally)
+        }),
+    ];
+    for (name, render) in formats {
         let path = dir.join(name);
-        crate::fsio::write_atomic(&path, text.as_bytes())?;
+        crate::fsio::write_atomic_with(&path, render)?;
         written.push(path);
     }
     Ok(written)
 }
+
+type Renderer<'a> = &'a dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>;

@@ -1,20 +1,27 @@
 //! The readable summary printed at the end of a run, and one case as text
 //! (also the libtest runner's failure message).
 
-use crate::model::{check_expectation, CaseResult, Report, Verdict};
+use crate::model::report::{CaseSource, Order};
+use crate::model::{check_expectation, CaseResult, Report};
 
 /// The readable summary printed at the end of a run: one line per case that
 /// is not at parity, its differences under it, and the counts.
 pub fn render_text(report: &Report) -> String {
+    // In memory, visiting the cases cannot fail.
+    text_of(report, &report.cases).unwrap_or_default()
+}
+
+/// [`render_text`] for `report` (its `cases` ignored) with `cases`: only
+/// the cases not at parity are read.
+pub fn text_of(report: &Report, cases: &dyn CaseSource) -> std::io::Result<String> {
     let mut out = String::new();
     for w in &report.warnings {
         out.push_str(&format!("WARNING: {w}\n"));
     }
-    for c in &report.cases {
-        if c.verdict != Verdict::Parity {
-            out.push_str(&render_case(c, &report.baseline));
-        }
-    }
+    cases.visit(Order::NotParity, &mut |c| {
+        out.push_str(&render_case(c, &report.baseline));
+        Ok(())
+    })?;
     let s = &report.summary;
     out.push_str(&format!(
         "\n{} ({} vs baseline {}, {} ms)\n",
@@ -23,7 +30,7 @@ pub fn render_text(report: &Report) -> String {
         report.baseline,
         report.duration_ms
     ));
-    out
+    Ok(out)
 }
 
 /// One case: its verdict line, error, and each difference under it, with

@@ -21,7 +21,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use clap::Parser;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -468,8 +469,8 @@ impl Reply {
         r
     }
 
-    fn into_response(self) -> Response<Full<Bytes>> {
-        let mut resp = Response::new(Full::new(self.body));
+    fn into_response(self) -> Response<Body> {
+        let mut resp = Response::new(Full::new(self.body).boxed());
         *resp.status_mut() = self.status;
         let h = resp.headers_mut();
         h.insert(
@@ -777,10 +778,67 @@ fn get(path: &str, query: &str, headers: &HeaderMap) -> Reply {
     }
 }
 
-async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// Every answer's body: whole (`Full`) or streamed (`/bytes/N`).
+type Body = BoxBody<Bytes, Infallible>;
+
+/// Largest `/bytes/N`: 16 GiB.
+const MAX_STREAM: u64 = 16 << 30;
+
+/// `/bytes/N`: N deterministic bytes (xorshift64 from a fixed seed; the
+/// same N always gives the same bytes, and a shorter answer is a prefix of
+/// a longer one), streamed in 64 KiB chunks so that the origin never holds
+/// the body: big-body benchmarks (`scripts/bench`, two 1 GiB bodies) and
+/// tests. `no-store`, so a stand-in in front of it does not cache it.
+fn stream_bytes(path: &str, method: &Method) -> Option<Response<Body>> {
+    let n: u64 = path.strip_prefix("/bytes/")?.parse().ok()?;
+    if n > MAX_STREAM {
+        return None;
+    }
+    const CHUNK: u64 = 64 * 1024;
+    let head = *method == Method::HEAD;
+    let body = futures_util::stream::unfold(
+        (0x2545_f491_4f6c_dd1d_u64, if head { 0 } else { n }),
+        |(mut state, left)| async move {
+            if left == 0 {
+                return None;
+            }
+            let len = left.min(CHUNK) as usize;
+            let mut out = Vec::with_capacity(len + 8);
+            while out.len() < len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                out.extend_from_slice(&state.to_le_bytes());
+            }
+            out.truncate(len);
+            let frame = hyper::body::Frame::data(Bytes::from(out));
+            Some((Ok::<_, Infallible>(frame), (state, left - len as u64)))
+        },
+    );
+    let mut resp = Response::new(StreamBody::new(body).boxed());
+    let h = resp.headers_mut();
+    h.insert(
+        header::SERVER,
+        HeaderValue::from_static("edgeparity-origin"),
+    );
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    Some(resp)
+}
+
+async fn handle(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
     let method = req.method().clone();
+    if matches!(method, Method::GET | Method::HEAD) {
+        if let Some(resp) = stream_bytes(&path, &method) {
+            return Ok(resp);
+        }
+    }
     let reply = match (&method, path.as_str()) {
         (&Method::POST, "/login") => match Limited::new(req.into_body(), 1 << 20).collect().await {
             Ok(body) => {
