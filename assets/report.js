@@ -8,6 +8,12 @@
   var groups = ["verdict", "severity", "suite"];
   // Lower-cased text of each case (id, URLs, messages), read once.
   var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
+  // A case's own attribute, or its list's (the compact list of cases at
+  // parity says their verdict and severity once).
+  function attr(r, name) {
+    var a = r.getAttribute(name);
+    return a === null && r.parentNode ? r.parentNode.getAttribute(name) : a;
+  }
   function selected(name) {
     var s = Object.create(null);
     boxes.forEach(function (b) { if (b.name === name && b.checked) { s[b.value] = true; } });
@@ -17,9 +23,9 @@
     var v = selected("verdict"), s = selected("severity"), u = selected("suite"), n = 0;
     var q = search ? search.value.trim().toLowerCase() : "";
     rows.forEach(function (r, i) {
-      var on = v[r.getAttribute("data-verdict")] === true &&
-        s[r.getAttribute("data-severity")] === true &&
-        u[r.getAttribute("data-suite")] === true &&
+      var on = v[attr(r, "data-verdict")] === true &&
+        s[attr(r, "data-severity")] === true &&
+        u[attr(r, "data-suite")] === true &&
         (q === "" || texts[i].indexOf(q) >= 0);
       r.hidden = !on;
       if (on) { n += 1; }

@@ -326,3 +326,30 @@ fn a_real_report_with_a_hostile_body_is_safe() {
     shown.sort();
     assert_eq!(shown, PLANTED_DIFFERING);
 }
+
+/// The page of a 100,000-case run opens in Chromium and its script runs
+/// over every row: the compact list of cases at parity is filtered and
+/// searched like the cards.
+#[test]
+fn a_100k_case_report_opens_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = bulk_report(100_000);
+    let total = report.cases.len();
+    let path = write_html(dir.path(), &edgeparity::render::html::render(&report));
+    let dom = dump(&path, "#q=c099999");
+    assert!(
+        dom.contains(&format!("1 of {total} cases shown")),
+        "the search ran over every row"
+    );
+    assert!(dom.contains(
+        "<div class=\"case\" id=\"c-bulk::c099999\" data-suite=\"bulk\">bulk::c099999</div>"
+    ));
+    assert!(
+        dom.contains("<div class=\"case\" id=\"c-bulk::c000001\" data-suite=\"bulk\" hidden=\"\">")
+    );
+    let dom = dump(&path, "#verdict=differs");
+    assert!(dom.contains(&format!(
+        "{} of {total} cases shown",
+        report.summary.differs
+    )));
+}

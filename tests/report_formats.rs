@@ -675,3 +675,41 @@ fn a_spooled_run_renders_exactly_like_one_in_memory() {
         .collect();
     assert_eq!(names.len(), 4, "the spool leaves no file behind: {names:?}");
 }
+
+/// At 100,000 cases report.html stays small enough to open: cases not at
+/// parity keep every detail, the ones at parity become a compact list that
+/// still carries each case's anchor, suite and id.
+#[test]
+fn report_html_of_100k_cases_stays_under_10_mib() {
+    let report = bulk_report(100_000);
+    let not_parity = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict != Verdict::Parity)
+        .count();
+    let html = render::html::render(&report);
+    let mib = html.len() as f64 / (1024.0 * 1024.0);
+    println!("report.html of {} cases: {mib:.2} MiB", report.cases.len());
+    assert!(mib < 10.0, "report.html is {mib:.2} MiB at 100,000 cases");
+    assert_eq!(
+        html.matches("<details class=\"case ").count(),
+        not_parity,
+        "every case not at parity keeps its card, and only those"
+    );
+    assert!(html.contains("<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">"));
+    assert_eq!(
+        html.matches("<div class=\"case\" id=\"c-").count(),
+        report.summary.parity
+    );
+    for id in ["bulk::c000000", "bulk::c099999", "api::health"] {
+        let li = format!(
+            "<div class=\"case\" id=\"{}\" data-suite=\"{}\">{id}</div>",
+            render::html::anchor(id),
+            id.split("::").next().unwrap_or_default()
+        );
+        assert!(html.contains(&li), "{li}");
+    }
+    // A small run keeps a card for its cases at parity too.
+    let small = render::html::render(&bulk_report(10));
+    assert!(!small.contains("class=\"plist\""));
+}

@@ -21,6 +21,13 @@ use crate::model::{
 /// Cases opened by default (the most severe first); the rest are one click.
 const OPEN_CASES: usize = 30;
 
+/// Past this many cases at parity, they are a compact list (id and anchor,
+/// searchable and filtered like the rest) instead of a card each: a card
+/// with its responses is about 2 KB, so 100,000 of them would be a page
+/// too large to open; a list item is under 100 bytes, and every detail is
+/// still in `report.json`.
+pub const FULL_PARITY: usize = 1_000;
+
 /// Escape text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -247,14 +254,37 @@ pub fn write(
     // Cases: not at parity first, most severe first; then parity by id.
     o.push_str("<main id=\"cases\">\n");
     let mut i = 0;
-    for order in [Order::Top, Order::ParityById] {
-        cases.visit(order, &mut |c| {
+    cases.visit(Order::Top, &mut |c| {
+        case(&mut o, report, c, i);
+        i += 1;
+        w.write_all(o.as_bytes())?;
+        o.clear();
+        Ok(())
+    })?;
+    let compact = report.summary.parity > FULL_PARITY;
+    if compact {
+        let _ = write!(
+            o,
+            "<h2 class=\"plist\">{} cases at parity <small>by id, listed without their answers (more than {FULL_PARITY}); \
+             every detail is in report.json</small></h2>\n<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n",
+            report.summary.parity
+        );
+    }
+    cases.visit(Order::ParityById, &mut |c| {
+        if compact {
+            compact_case(&mut o, c);
+        } else {
             case(&mut o, report, c, i);
-            i += 1;
+        }
+        i += 1;
+        if o.len() >= 64 * 1024 {
             w.write_all(o.as_bytes())?;
             o.clear();
-            Ok(())
-        })?;
+        }
+        Ok(())
+    })?;
+    if compact {
+        o.push_str("</div>\n");
     }
     if cases.count() == 0 {
         o.push_str("<p class=\"empty\">No cases in this report.</p>");
@@ -311,6 +341,18 @@ pub fn anchor(id: &str) -> String {
         }
     }
     out
+}
+
+/// A case at parity in the compact list: its anchor, suite and id (its
+/// verdict and severity are the list's).
+fn compact_case(o: &mut String, c: &CaseResult) {
+    let _ = writeln!(
+        o,
+        "<div class=\"case\" id=\"{}\" data-suite=\"{}\">{}</div>",
+        anchor(&c.id),
+        esc(&c.suite),
+        esc(&c.id)
+    );
 }
 
 fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {

@@ -513,3 +513,30 @@ pub fn assert_report_schema(json: &serde_json::Value) {
         errors.join("\n")
     );
 }
+
+/// [`fixture_report`] with `n` more cases at parity in a suite `bulk`
+/// (`bulk::c000000`, …), each a copy of the fixture's parity case with its
+/// answers dropped (what a large nightly run looks like to the renderers:
+/// many quiet cases around a few loud ones). The summary counts them.
+pub fn bulk_report(n: usize) -> edgeparity::model::Report {
+    use edgeparity::model::{Report, Verdict};
+    let mut r = fixture_report();
+    let mut quiet = r
+        .cases
+        .iter()
+        .find(|c| c.verdict == Verdict::Parity)
+        .expect("the fixture has a case at parity")
+        .clone();
+    quiet.responses.clear();
+    quiet.probes.clear();
+    quiet.suite = "bulk".into();
+    r.cases.reserve(n);
+    for i in 0..n {
+        let mut c = quiet.clone();
+        c.name = format!("c{i:06}");
+        c.id = format!("bulk::{}", c.name);
+        r.cases.push(c);
+    }
+    r.summary = Report::summarize(&r.cases);
+    r
+}
