@@ -757,7 +757,9 @@ impl Layer for zstd::stream::write::Decoder<'static, Box<dyn Layer>> {
 /// Feeds raw chunks through the decoders named by `Content-Encoding`.
 pub struct BodyReader {
     raw_len: u64,
-    raw_hasher: Sha256,
+    /// `None` when nothing is to be decoded: the raw bytes are the decoded
+    /// ones, and one SHA-256 pass (the sink's) gives both digests.
+    raw_hasher: Option<Sha256>,
     encodings: Vec<String>,
     chain: Option<Box<dyn Layer>>,
     sink: SinkHandle,
@@ -796,9 +798,10 @@ impl BodyReader {
                 }
             };
         }
+        let plain = encodings.iter().all(|e| e == "identity");
         BodyReader {
             raw_len: 0,
-            raw_hasher: Sha256::new(),
+            raw_hasher: (!plain).then(Sha256::new),
             encodings: encodings.to_vec(),
             chain: if error.is_some() { None } else { Some(chain) },
             sink,
@@ -808,7 +811,9 @@ impl BodyReader {
 
     pub fn push(&mut self, chunk: &[u8]) {
         self.raw_len += chunk.len() as u64;
-        self.raw_hasher.update(chunk);
+        if let Some(h) = self.raw_hasher.as_mut() {
+            h.update(chunk);
+        }
         if let Some(chain) = self.chain.as_mut() {
             if let Err(e) = chain.write_all(chunk) {
                 self.error = Some(format!("cannot decode {}: {e}", self.encodings.join(", ")));
@@ -823,7 +828,6 @@ impl BodyReader {
                 self.error = Some(format!("cannot decode {}: {e}", self.encodings.join(", ")));
             }
         }
-        let raw_sha256 = hex::encode(self.raw_hasher.finalize());
         let (decoded_len, decoded_sha256, kept, over) = match self.sink.0.lock() {
             Ok(mut s) => {
                 let kept = std::mem::take(&mut s.kept);
@@ -831,6 +835,10 @@ impl BodyReader {
                 (s.len, hex::encode(hasher.finalize()), kept, s.over)
             }
             Err(_) => (0, String::new(), Vec::new(), true),
+        };
+        let raw_sha256 = match self.raw_hasher {
+            Some(h) => hex::encode(h.finalize()),
+            None => decoded_sha256.clone(),
         };
         let decoded = if self.error.is_some() || over {
             None
@@ -891,7 +899,18 @@ mod tests {
             assert_eq!(c.decoded.as_deref(), Some(&plain[..]), "{name}");
             assert_eq!(c.raw_len, raw.len() as u64);
             assert_eq!(c.decoded_len, plain.len() as u64);
+            // Two digests when there is something to decode: one per form.
+            assert_eq!(c.raw_sha256, hex::encode(Sha256::digest(raw)), "{name}");
+            assert_eq!(
+                c.decoded_sha256,
+                hex::encode(Sha256::digest(&plain)),
+                "{name}"
+            );
         }
+        // Nothing to decode: one pass gives both.
+        let c = capture(&plain, &enc(&["identity"]), 1 << 20);
+        assert_eq!(c.raw_sha256, hex::encode(Sha256::digest(&plain)));
+        assert_eq!(c.raw_sha256, c.decoded_sha256);
     }
 
     #[test]
