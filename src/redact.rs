@@ -150,20 +150,26 @@ impl Redactor {
             for (name, v) in resp.headers.iter_mut() {
                 *v = self.header_value(name, v);
             }
+            // Which request headers hold a secret: the repro names them as
+            // shell variables (`$EDGEPARITY_AUTHORIZATION`) instead.
+            let mut secret = Vec::new();
             if let Some(req) = resp.request.as_mut() {
                 req.url = match reqwest::Url::parse(&req.url) {
                     Ok(u) => self.url(&u),
                     Err(_) => self.text(&req.url),
                 };
                 for (name, v) in req.headers.iter_mut() {
-                    *v = self.header_value(name, v);
+                    let shown = self.header_value(name, v);
+                    secret.push(shown != *v);
+                    *v = shown;
                 }
             }
             // Rebuilt from the redacted request, so it never held a secret.
-            resp.curl = resp
-                .request
-                .as_ref()
-                .map(|q| q.curl(resp.remote_addr.as_deref()));
+            resp.curl = resp.request.as_ref().map(|q| {
+                q.curl_with(resp.remote_addr.as_deref(), &|i| {
+                    secret.get(i).copied().unwrap_or(false)
+                })
+            });
         }
     }
 }

@@ -353,3 +353,65 @@ fn a_100k_case_report_opens_and_filters() {
         report.summary.differs
     )));
 }
+
+/// A phone's 390 CSS px, for real: the page laid out inside a 390 px wide
+/// iframe (an iframe is its own viewport, so media queries and
+/// `window.innerWidth` see 390), whose root the outer page reads after
+/// the report's own script ran (`--allow-file-access-from-files` lets a
+/// file page read a file frame). Headless Chromium's window cannot be
+/// narrower than 500 px, so this is how the phone width is checked.
+#[test]
+fn no_horizontal_overflow_at_a_phones_390_px() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = edgeparity::render::html::render(&fixture_report());
+    let all_open = html
+        .replace("<details class=\"case ", "<details open class=\"case ")
+        .replace("<details class=\"resp\"", "<details open class=\"resp\"");
+    let report = write_html(dir.path(), &all_open);
+    let phone = dir.path().join("phone.html");
+    std::fs::write(
+        &phone,
+        format!(
+            "<!doctype html><html><body style=\"margin:0\">\
+             <iframe id=\"f\" src=\"{}\" style=\"width:390px;height:844px;border:0\"></iframe>\
+             <script>document.getElementById('f').onload = function () {{\
+               var d = this.contentDocument.documentElement;\
+               document.body.setAttribute('data-frame-overflow', d.getAttribute('data-overflow'));\
+               document.body.setAttribute('data-frame-width', d.getAttribute('data-width'));\
+             }};</script></body></html>",
+            url(&report, "")
+        ),
+    )
+    .unwrap();
+    let dom = chromium(
+        &[
+            "--dump-dom",
+            "--allow-file-access-from-files",
+            "--window-size=800,900",
+        ],
+        &url(&phone, ""),
+    );
+    assert!(
+        dom.contains(r#"data-frame-width="390""#),
+        "the report was laid out at 390 px: {}",
+        dom.lines()
+            .find(|l| l.contains("<body"))
+            .unwrap_or_default()
+    );
+    assert!(
+        dom.contains(r#"data-frame-overflow="no""#),
+        "at 390 px the page is wider than the phone"
+    );
+    let shot = dir.path().join("phone.png");
+    chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--allow-file-access-from-files",
+            "--window-size=500,844",
+        ],
+        &url(&phone, ""),
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let _ = std::fs::write("/tmp/edgeparity-report-390.png", &png);
+}

@@ -478,6 +478,34 @@ fn a_provider_on_its_own_port_and_host_gets_its_secret_headers_and_reports_never
     // The echoed secret is a difference, shown masked.
     let json = read(&p, "reports/latest/report.json");
     assert!(json.contains("[REDACTED]"), "{json}");
+    // The repro asks for each secret header as a shell variable, named
+    // after the header; the headers without a secret are written out.
+    let curl = |provider: &str| {
+        echo["responses"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|x| x["provider"] == provider))
+            .and_then(|x| x["curl"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (w, f) = (curl("worker"), curl("fastly"));
+    assert!(
+        w.contains(r#"-H 'authorization: '"$EDGEPARITY_AUTHORIZATION""#),
+        "{w}"
+    );
+    assert!(
+        w.contains(r#"-H 'x-bypass: '"$EDGEPARITY_X_BYPASS""#),
+        "{w}"
+    );
+    assert!(
+        f.contains(r#"-H 'x-staging-key: '"$EDGEPARITY_X_STAGING_KEY""#),
+        "{f}"
+    );
+    assert!(f.contains("-H 'x-bypass: from-suite'"), "{f}");
+    assert!(
+        !w.contains("REDACTED") && !f.contains("REDACTED"),
+        "{w}\n{f}"
+    );
     // Record the worker's behaviour too: golden files are masked alike.
     let (code, out) = run_with(&p, &["record", "--provider", "worker"], &vars);
     assert_eq!(code, 0, "{out}");

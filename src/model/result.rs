@@ -85,6 +85,13 @@ impl RequestShown {
     /// `curl` asking `addr` for this request as `url` names it: the same
     /// Host and SNI through `--resolve`, no decompression, headers shown.
     pub fn curl(&self, addr: Option<&str>) -> String {
+        self.curl_with(addr, &|_| false)
+    }
+
+    /// [`RequestShown::curl`], with the headers `secret` says (by index)
+    /// given as a shell variable named after the header, to be set before
+    /// the command is pasted: `-H 'authorization: '"$EDGEPARITY_AUTHORIZATION"`.
+    pub fn curl_with(&self, addr: Option<&str>, secret: &dyn Fn(usize) -> bool) -> String {
         let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
         let mut parts = vec![
             "curl".to_string(),
@@ -117,13 +124,33 @@ impl RequestShown {
                 parts.push(q(&format!("{host}:{port}:{ip}")));
             }
         }
-        for (k, v) in &self.headers {
+        for (i, (k, v)) in self.headers.iter().enumerate() {
             parts.push("-H".into());
-            parts.push(q(&format!("{k}: {v}")));
+            if secret(i) {
+                parts.push(format!("{}\"${}\"", q(&format!("{k}: ")), secret_var(k)));
+            } else {
+                parts.push(q(&format!("{k}: {v}")));
+            }
         }
         parts.push(q(&self.url));
         parts.join(" ")
     }
+}
+
+/// The shell variable a repro reads a secret header from:
+/// `EDGEPARITY_` and the header's name, upper-case, with every character
+/// that cannot be in a variable name as `_` (`x-api-key` →
+/// `EDGEPARITY_X_API_KEY`).
+pub fn secret_var(header: &str) -> String {
+    let mut v = String::from("EDGEPARITY_");
+    v.extend(header.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    v
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
