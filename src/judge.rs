@@ -210,7 +210,7 @@ pub fn evaluate(
     let (baseline, candidates): (String, Vec<String>) = match golden {
         Some(g) => {
             seen.insert(GOLDEN.to_string(), golden_side(g));
-            (GOLDEN.to_string(), case.providers.clone())
+            (GOLDEN.to_string(), case.providers.to_vec())
         }
         None => (
             t.baseline.to_string(),

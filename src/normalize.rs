@@ -80,7 +80,8 @@ pub struct Normalized {
 /// The rules a case adds to the built-in ones.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
-    pub ignore_headers: BTreeSet<String>,
+    /// Shared with the case (and its suite's other cases).
+    pub ignore_headers: std::sync::Arc<BTreeSet<String>>,
     pub ignore_json: Vec<String>,
 }
 
@@ -182,7 +183,7 @@ fn apply(step: Step, n: &mut Normalized, ex: &Exchange, profiles: &[Profile], ru
             move_aside(n, names.into_iter());
         }
         Step::IgnoreHeaders => {
-            for h in &rules.ignore_headers {
+            for h in rules.ignore_headers.iter() {
                 if n.headers.remove(h).is_some() {
                     n.ignored.insert(h.clone());
                 }
@@ -461,7 +462,7 @@ pub(crate) mod tests {
             br#"{"id":1,"request_id":"abc","nested":{"t":1,"keep":2}}"#,
         );
         let rules = Rules {
-            ignore_headers: ["x-request-id".to_string()].into(),
+            ignore_headers: std::sync::Arc::new(["x-request-id".to_string()].into()),
             ignore_json: vec!["/request_id".into(), "/nested/t".into(), "/nope/x".into()],
         };
         let n = normalize(&ex, &[FASTLY, CLOUDFLARE], &rules);

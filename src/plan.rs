@@ -93,8 +93,8 @@ pub struct PlannedCase {
     pub host: String,
     pub port: u16,
     pub request: RequestSpec,
-    /// Baseline first.
-    pub providers: Vec<String>,
+    /// Baseline first (one list, shared by every case).
+    pub providers: std::sync::Arc<[String]>,
     /// Lower-case names of request headers whose values are secrets.
     pub secret_headers: BTreeSet<String>,
 }
@@ -189,8 +189,9 @@ impl Plan {
 /// Takes the suites: each case moves into its planned case (no copy of a
 /// 100,000-case suite is kept).
 pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
-    let providers: Vec<String> = env.providers.iter().map(|p| p.name.clone()).collect();
-    let mut cases = Vec::new();
+    let providers: std::sync::Arc<[String]> =
+        env.providers.iter().map(|p| p.name.clone()).collect();
+    let mut cases = Vec::with_capacity(suites.iter().map(|s| s.cases.len()).sum());
     let mut hosts = BTreeSet::new();
     let mut secrets = env.secrets.clone();
     for mut suite in suites {
@@ -200,7 +201,6 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
             }
         }
         let suite_cases = std::mem::take(&mut suite.cases);
-        cases.reserve(suite_cases.len());
         for case in suite_cases {
             let request = request_for(&suite, &case);
             let origin = Origin::of(&request.url);
@@ -289,7 +289,13 @@ mod tests {
         let summary: Vec<(String, String, Vec<String>)> = p
             .cases
             .iter()
-            .map(|c| (c.id.clone(), c.request.url.to_string(), c.providers.clone()))
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.request.url.to_string(),
+                    c.providers.to_vec(),
+                )
+            })
             .collect();
         insta::assert_yaml_snapshot!(summary, @r#"
         - - "www::home"

@@ -116,7 +116,7 @@ pub(crate) struct CaseFile {
     /// HTTP method (default GET).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
-    method: Option<Spanned<String>>,
+    method: Option<Box<Spanned<String>>>,
     /// Request headers (over the suite's defaults).
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -124,7 +124,7 @@ pub(crate) struct CaseFile {
     /// Request body.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
-    body: Option<Spanned<String>>,
+    body: Option<Box<Spanned<String>>>,
     /// Response headers left out of this case's comparison.
     #[serde(default)]
     ignore_headers: Vec<String>,
@@ -141,39 +141,39 @@ pub(crate) struct CaseFile {
     /// demonstrate known differences). Default: parity.
     #[serde(default)]
     #[schemars(with = "Option<ExpectFile>")]
-    expect: Option<Spanned<ExpectFile>>,
+    expect: Option<Box<Spanned<ExpectFile>>>,
     /// Cache probing: a sequence of requests on one fresh cache key.
     #[serde(default)]
     #[schemars(with = "Option<CacheFile>")]
-    cache: Option<Spanned<CacheFile>>,
+    cache: Option<Box<Spanned<CacheFile>>>,
     /// Vary probing: one request per value of a request header.
     #[serde(default)]
     #[schemars(with = "Option<VaryFile>")]
-    vary: Option<Spanned<VaryFile>>,
+    vary: Option<Box<Spanned<VaryFile>>>,
     /// The one host this case runs on (instead of the suite's hosts).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
-    host: Option<Spanned<String>>,
+    host: Option<Box<Spanned<String>>>,
     /// Named axes of header, cookie or query values: one case per
     /// combination (`matrix`); replaces the defaults' (`{}`: none).
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::matrix")]
-    matrix: Option<Spanned<serde_json::Value>>,
+    matrix: Option<Box<Spanned<serde_json::Value>>>,
     /// What every provider's answer must show.
     #[serde(default)]
-    assert: Option<AssertFile>,
+    assert: Option<Box<AssertFile>>,
     /// After the GET, revalidate with the validators each provider returned.
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
-    conditional: Option<Spanned<bool>>,
+    conditional: Option<Box<Spanned<bool>>>,
     /// After the GET, ask this byte range (`bytes=0-99`).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
-    range: Option<Spanned<String>>,
+    range: Option<Box<Spanned<String>>>,
     /// After the GET, a HEAD: its status and headers must be the GET's.
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
-    head: Option<Spanned<bool>>,
+    head: Option<Box<Spanned<bool>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -391,7 +391,8 @@ pub struct Case {
     pub headers: Vec<HeaderSpec>,
     pub body: Option<String>,
     /// Lower-case header names left out of the comparison.
-    pub ignore_headers: BTreeSet<String>,
+    /// Shared: the cases that add none share their defaults' set.
+    pub ignore_headers: std::sync::Arc<BTreeSet<String>>,
     /// JSON Pointers removed from JSON bodies before comparison (`*` and
     /// `**` segments are wildcards).
     pub ignore_json: Vec<String>,
@@ -521,12 +522,13 @@ impl Suite {
         let (base_url, host, port) = base_url(&mut r, &file.base_url)?;
         let defaults = Defaults {
             headers: r.headers(&file.defaults.headers, &|k| format!("defaults.headers.{k}"))?,
-            ignore_headers: file
-                .defaults
-                .ignore_headers
-                .iter()
-                .map(|h| h.value.to_ascii_lowercase())
-                .collect(),
+            ignore_headers: std::sync::Arc::new(
+                file.defaults
+                    .ignore_headers
+                    .iter()
+                    .map(|h| h.value.to_ascii_lowercase())
+                    .collect(),
+            ),
             ignore_rules: defaults_rules(&r, &file.defaults),
             ignore_json: pointers(&r, &file.defaults.ignore_json, "defaults.ignore_json")?,
             timeout_ms: file.defaults.timeout_ms,
@@ -676,7 +678,7 @@ fn per_host(path: &Path, written: Vec<Case>, hosts: &[String]) -> Result<Vec<Cas
 /// What `defaults:` gives every case.
 struct Defaults {
     headers: Vec<HeaderSpec>,
-    ignore_headers: BTreeSet<String>,
+    ignore_headers: std::sync::Arc<BTreeSet<String>>,
     ignore_json: Vec<String>,
     ignore_rules: Vec<std::sync::Arc<IgnoreRule>>,
     timeout_ms: Option<u64>,
@@ -903,7 +905,7 @@ fn case(
             format!("`{cpath}` must start with `/`"),
         ));
     }
-    let method = method_of(r, c.method.as_ref(), &ckey("method"))?;
+    let method = method_of(r, c.method.as_deref(), &ckey("method"))?;
     let host = match &c.host {
         None => String::new(),
         Some(h) => {
@@ -923,13 +925,18 @@ fn case(
         Some(b) => Some(r.expand(b)?.0),
         None => None,
     };
-    let mut ignore_headers = defaults.ignore_headers.clone();
-    ignore_headers.extend(c.ignore_headers.iter().map(|h| h.to_ascii_lowercase()));
+    let ignore_headers = if c.ignore_headers.is_empty() {
+        defaults.ignore_headers.clone()
+    } else {
+        let mut own = BTreeSet::clone(&defaults.ignore_headers);
+        own.extend(c.ignore_headers.iter().map(|h| h.to_ascii_lowercase()));
+        std::sync::Arc::new(own)
+    };
     let ignore_json = case_pointers(r, defaults, &c.ignore_json, line, &ckey("ignore_json"))?;
     let ignore_rules = case_rules(r, defaults, &c, line, &ckey);
     let expect = match c.expect {
         None => None,
-        Some(e) => Some(expectation(r, &ckey("expect"), e)?),
+        Some(e) => Some(expectation(r, &ckey("expect"), *e)?),
     };
     let probe_at = c
         .vary
@@ -985,7 +992,7 @@ fn followups_of(
     method: &http::Method,
     ckey: &dyn Fn(&str) -> String,
 ) -> Result<Followups, InputError> {
-    let on = |b: &Option<Spanned<bool>>| b.as_ref().is_some_and(|b| b.value);
+    let on = |b: &Option<Box<Spanned<bool>>>| b.as_ref().is_some_and(|b| b.value);
     let out = Followups {
         conditional: on(&c.conditional),
         range: c.range.as_ref().map(|s| s.value.trim().to_string()),
