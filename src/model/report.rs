@@ -178,9 +178,14 @@ impl Report {
         s
     }
 
+    /// `report.json`'s text: compact, one line and a newline (a
+    /// 100,000-case report pretty-printed was twice the size; `jq .` shows
+    /// it indented).
     pub fn to_json(&self) -> String {
         // Serialising plain data to a String cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        let mut s = serde_json::to_string(self).unwrap_or_default();
+        s.push('\n');
+        s
     }
 }
 
@@ -345,6 +350,21 @@ pub struct SortKey {
     pub worst: Option<super::Severity>,
     pub differences: usize,
     pub id: Box<str>,
+    /// The case's slowest answer ([`slowest`]): with the id and suite, all
+    /// a renderer shows of a case at parity in a large report, so those
+    /// are never read back.
+    pub slowest: std::time::Duration,
+}
+
+/// The total time of a case's slowest answer (zero when none was timed).
+pub fn slowest(c: &CaseResult) -> std::time::Duration {
+    let ms = c
+        .responses
+        .iter()
+        .map(|r| r.total_ms)
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .fold(0.0, f64::max);
+    std::time::Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default()
 }
 
 impl SortKey {
@@ -354,6 +374,7 @@ impl SortKey {
             worst: c.differences.iter().map(|d| d.severity).max(),
             differences: c.differences.len(),
             id: c.id.as_str().into(),
+            slowest: slowest(c),
         }
     }
 
@@ -397,6 +418,16 @@ pub trait CaseSource {
         order: Order,
         f: &mut dyn FnMut(&CaseResult) -> std::io::Result<()>,
     ) -> std::io::Result<()>;
+    /// Call `f` on every case's compact JSON, in plan order: a spool hands
+    /// over the bytes it holds without reading the cases back.
+    fn visit_json(&self, f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        self.visit(Order::Plan, &mut |c| {
+            buf.clear();
+            serde_json::to_writer(&mut buf, c)?;
+            f(&buf)
+        })
+    }
 }
 
 /// Plan positions of `keys` in `order` (shared by every [`CaseSource`]).
