@@ -201,7 +201,7 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
             }
         }
         let suite_cases = std::mem::take(&mut suite.cases);
-        for case in suite_cases {
+        for case in crate::suite::drain_shrinking(suite_cases) {
             let request = request_for(&suite, &case);
             let origin = Origin::of(&request.url);
             if !hosts.contains(&origin) {

@@ -546,7 +546,7 @@ impl Suite {
         }
         let hosts = suite_hosts(&mut r, file.hosts.as_ref(), &base_url)?;
         let mut written = Vec::with_capacity(file.cases.len());
-        for (i, c) in file.cases.into_iter().enumerate() {
+        for (i, c) in drain_shrinking(file.cases).enumerate() {
             let (c, m) = case(&mut r, &defaults, &base_url, i, c)?;
             written.extend(m.expand(c));
             if written.len() > MAX_CASES {
@@ -565,6 +565,20 @@ impl Suite {
             secrets: r.secrets,
         })
     }
+}
+
+/// The items of `v`, first to last, its buffer shrinking as it empties,
+/// so that a 100,000-case list turned into another is not held twice in
+/// full (halving keeps the moves linear).
+pub(crate) fn drain_shrinking<T>(v: Vec<T>) -> impl Iterator<Item = T> {
+    let mut q = std::collections::VecDeque::from(v);
+    std::iter::from_fn(move || {
+        let item = q.pop_front()?;
+        if q.capacity() > 1024 && q.len() < q.capacity() / 2 {
+            q.shrink_to_fit();
+        }
+        Some(item)
+    })
 }
 
 fn too_many_cases(path: &Path, n: usize) -> InputError {
@@ -643,19 +657,31 @@ fn per_host(path: &Path, written: Vec<Case>, hosts: &[String]) -> Result<Vec<Cas
     let several = all.len() > 1;
     let mut seen = BTreeSet::new();
     let mut cases = Vec::with_capacity(written.len());
-    for c in written {
+    for c in drain_shrinking(written) {
         let own = [c.host.clone()];
         let on: &[String] = if c.host.is_empty() { hosts } else { &own };
-        for h in on {
-            let mut v = c.clone();
+        // The case itself on its last host, copies before (one host, the
+        // usual suite: no copy at all).
+        let mut c = Some(c);
+        for (j, h) in on.iter().enumerate() {
+            let Some(orig) = c.as_ref() else { break };
+            let (name, group, line) = (orig.name.clone(), orig.group.clone(), orig.line);
+            let mut v = if j + 1 == on.len() {
+                match c.take() {
+                    Some(v) => v,
+                    None => break,
+                }
+            } else {
+                orig.clone()
+            };
             v.host.clone_from(h);
             if several {
-                v.group = Some(c.group.clone().unwrap_or_else(|| c.name.clone()));
-                v.name = format!("{}@{h}", c.name);
+                v.group = Some(group.unwrap_or_else(|| name.clone()));
+                v.name = format!("{name}@{h}");
             }
             let at = Location {
                 file: path.to_path_buf(),
-                line: c.line,
+                line,
                 column: None,
             };
             check_name(&v.name, "case").map_err(|m| InputError::invalid(at.clone(), "name", m))?;

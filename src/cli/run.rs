@@ -281,6 +281,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         }
     }
     let head = report_head(&ctx, started_at, clock.elapsed(), spooled.totals);
+    // The reports need only the spool now: the plan (most of a large
+    // run's memory) goes before they are rendered.
+    drop(ctx);
     let cases = &spooled.cases;
     let written = edgeparity::render::write_streamed(&head, cases, dir, previous.as_deref())
         .map_err(|e| not_written(dir, &e))?;
