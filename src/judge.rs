@@ -247,7 +247,7 @@ pub fn evaluate(
     };
     CaseResult {
         id: case.id.clone(),
-        suite: case.suite.clone(),
+        suite: case.suite.to_string(),
         name: case.case.name.clone(),
         group: case.group(),
         baseline: label,

@@ -88,9 +88,10 @@ pub struct PlannedCase {
     /// `SUITE::CASE`, where CASE is the case's unique name (`home@HOST` with
     /// several hosts).
     pub id: String,
-    pub suite: String,
+    /// The suite's name (one string, shared by its cases).
+    pub suite: std::sync::Arc<str>,
+    /// The case as read; its `host` is the one it is asked for.
     pub case: Case,
-    pub host: String,
     pub port: u16,
     pub request: RequestSpec,
     /// Baseline first (one list, shared by every case).
@@ -201,6 +202,7 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
             }
         }
         let suite_cases = std::mem::take(&mut suite.cases);
+        let suite_name: std::sync::Arc<str> = suite.name.as_str().into();
         for case in crate::suite::drain_shrinking(suite_cases) {
             let request = request_for(&suite, &case);
             let origin = Origin::of(&request.url);
@@ -209,8 +211,7 @@ pub fn plan(env: &Environment, suites: Vec<Suite>) -> Plan {
             }
             cases.push(PlannedCase {
                 id: format!("{}::{}", suite.name, case.name),
-                suite: suite.name.clone(),
-                host: case.host.clone(),
+                suite: suite_name.clone(),
                 port: suite.port,
                 request,
                 providers: providers.clone(),

@@ -270,7 +270,7 @@ fn load_golden(
     };
     Err(Box::new(CaseResult {
         id: case.id.clone(),
-        suite: case.suite.clone(),
+        suite: case.suite.to_string(),
         name: case.case.name.clone(),
         group: case.group(),
         baseline: None,
@@ -407,7 +407,7 @@ pub async fn record_case(
                 .for_provider(&p.endpoint)
                 .host
         })
-        .unwrap_or_else(|| case.host.clone());
+        .unwrap_or_else(|| case.case.host.clone());
     let addrs = ctx
         .exec
         .resolutions

@@ -258,7 +258,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
         if noise.headers.is_empty() && noise.json.is_empty() {
             continue;
         }
-        let Some(s) = suites.iter().find(|s| s.name == case.suite) else {
+        let Some(s) = suites.iter().find(|s| *s.name == *case.suite) else {
             continue;
         };
         let headers: Vec<String> = noise
