@@ -17,6 +17,9 @@ use crate::provider;
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
+    /// The config's `ca_file`, given to each curl repro as `--cacert` (a
+    /// private CA is what the testbed and most staging edges use).
+    cacert: Option<String>,
 }
 
 pub const MASK: &str = "[REDACTED]";
@@ -42,7 +45,16 @@ impl Redactor {
         }
         // Longest first, so a secret containing another is masked whole.
         all.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { secrets: all }
+        Redactor {
+            secrets: all,
+            cacert: None,
+        }
+    }
+
+    /// The same, with `--cacert FILE` in every curl repro.
+    pub fn with_cacert(mut self, file: Option<&std::path::Path>) -> Redactor {
+        self.cacert = file.map(|f| self.text(&f.display().to_string()));
+        self
     }
 
     /// Mask every known secret value in free text.
@@ -166,7 +178,7 @@ impl Redactor {
             }
             // Rebuilt from the redacted request, so it never held a secret.
             resp.curl = resp.request.as_ref().map(|q| {
-                q.curl_with(resp.remote_addr.as_deref(), &|i| {
+                q.curl_with(resp.remote_addr.as_deref(), self.cacert.as_deref(), &|i| {
                     secret.get(i).copied().unwrap_or(false)
                 })
             });

@@ -116,7 +116,7 @@ impl RunContext {
             };
             fingerprints.insert(p.name.clone(), check);
         }
-        let redactor = Redactor::new(plan.secrets.clone());
+        let redactor = Redactor::new(plan.secrets.clone()).with_cacert(env.ca_file.as_deref());
         Ok(RunContext {
             env: env.clone(),
             plan,

@@ -85,13 +85,19 @@ impl RequestShown {
     /// `curl` asking `addr` for this request as `url` names it: the same
     /// Host and SNI through `--resolve`, no decompression, headers shown.
     pub fn curl(&self, addr: Option<&str>) -> String {
-        self.curl_with(addr, &|_| false)
+        self.curl_with(addr, None, &|_| false)
     }
 
     /// [`RequestShown::curl`], with the headers `secret` says (by index)
     /// given as a shell variable named after the header, to be set before
-    /// the command is pasted: `-H 'authorization: '"$EDGEPARITY_AUTHORIZATION"`.
-    pub fn curl_with(&self, addr: Option<&str>, secret: &dyn Fn(usize) -> bool) -> String {
+    /// the command is pasted: `-H 'authorization: '"$EDGEPARITY_AUTHORIZATION"`;
+    /// an HTTPS request trusts `cacert` too (`--cacert`), when given.
+    pub fn curl_with(
+        &self,
+        addr: Option<&str>,
+        cacert: Option<&str>,
+        secret: &dyn Fn(usize) -> bool,
+    ) -> String {
         let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
         let mut parts = vec![
             "curl".to_string(),
@@ -107,7 +113,15 @@ impl RequestShown {
             parts.push("-X".into());
             parts.push(q(&self.method));
         }
-        if let (Some(addr), Ok(uri)) = (addr, self.url.parse::<http::Uri>()) {
+        let parsed = self.url.parse::<http::Uri>();
+        let https = parsed
+            .as_ref()
+            .is_ok_and(|u| u.scheme_str() == Some("https"));
+        if let Some(ca) = cacert.filter(|_| https) {
+            parts.push("--cacert".into());
+            parts.push(q(ca));
+        }
+        if let (Some(addr), Ok(uri)) = (addr, parsed) {
             let port = uri.port_u16().or(match uri.scheme_str() {
                 Some("http") => Some(80),
                 Some("https") => Some(443),
@@ -533,5 +547,42 @@ impl<'de> Deserialize<'de> for Label {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Label, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod curl_tests {
+    use super::*;
+
+    fn req(url: &str) -> RequestShown {
+        RequestShown {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![
+                ("accept".into(), "text/html".into()),
+                ("x-api-key".into(), "[REDACTED]".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_repro_is_pinned_trusts_the_ca_and_reads_secrets_from_variables() {
+        let secret = |i: usize| i == 1;
+        let c = req("https://www.example.test:18443/a?q=it's").curl_with(
+            Some("127.0.0.3:18443"),
+            Some("/ca dir/ca.pem"),
+            &secret,
+        );
+        assert_eq!(
+            c,
+            "curl -sS -D - -o /dev/null --cacert '/ca dir/ca.pem' \
+             --resolve 'www.example.test:18443:127.0.0.3' -H 'accept: text/html' \
+             -H 'x-api-key: '\"$EDGEPARITY_X_API_KEY\" 'https://www.example.test:18443/a?q=it'\\''s'"
+        );
+        // Plain HTTP needs no CA; without a secret the value is written.
+        let c = req("http://www.example.test/").curl_with(None, Some("/ca.pem"), &|_| false);
+        assert!(!c.contains("--cacert"), "{c}");
+        assert!(c.contains("-H 'x-api-key: [REDACTED]'"), "{c}");
+        assert_eq!(secret_var("x-api-key"), "EDGEPARITY_X_API_KEY");
     }
 }
