@@ -71,18 +71,8 @@ fn assertions_broken_on_both_sides_are_findings_of_each_provider() {
     let out = edgeparity(&["run", "--confirm", "0"], p.dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let text = std::fs::read_to_string(p.path("reports/latest/report.json")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let r = read_json(&p.path("reports/latest/report.json"));
     assert_report_schema(&r);
-    let case = |id: &str| {
-        r["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("{id} in {r:#}"))
-            .clone()
-    };
     let found = |c: &serde_json::Value| -> Vec<String> {
         let mut v: Vec<String> = c["differences"]
             .as_array()
@@ -101,10 +91,10 @@ fn assertions_broken_on_both_sides_are_findings_of_each_provider() {
         v.sort();
         v
     };
-    let broken = case("shop::broken");
+    let broken = report_case(&r, "shop::broken");
     assert_eq!(broken["verdict"], "differs", "{broken:#}");
     assert_eq!(
-        found(&broken),
+        found(broken),
         vec![
             "cloudflare assert headers.cache-control critical",
             "cloudflare assert status critical",
@@ -115,15 +105,15 @@ fn assertions_broken_on_both_sides_are_findings_of_each_provider() {
     let d = &broken["differences"][0];
     assert_eq!(d["baseline"], "200", "the asserted value: {d:#}");
     assert_eq!(d["candidate"], "500", "what was answered: {d:#}");
-    let private = case("shop::private");
+    let private = report_case(&r, "shop::private");
     assert_eq!(
-        found(&private),
+        found(private),
         vec![
             "cloudflare assert headers.cache-control critical",
             "fastly assert headers.cache-control critical",
         ]
     );
-    assert_eq!(case("shop::home")["verdict"], "parity");
+    assert_eq!(report_case(&r, "shop::home")["verdict"], "parity");
     // The expectation lists the assertions it knows are broken.
     assert!(
         stdout.contains("shop::broken-expected") && stdout.contains("(as expected)"),

@@ -6,33 +6,16 @@
 //!
 //! Like `tests/testbed.rs`, this never skips: a missing testbed server fails.
 
-use std::net::{SocketAddr, TcpStream};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn require_testbed() {
-    let servers = [
-        ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
-        ("nginx (Cloudflare stand-in)", "127.0.0.3:18443"),
-        ("origin", "127.0.0.4:18080"),
-    ];
-    let missing: Vec<String> = servers
-        .iter()
-        .filter(|(_, addr)| {
-            let sa: SocketAddr = addr.parse().unwrap();
-            TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_err()
-        })
-        .map(|(what, addr)| format!("{what} on {addr}"))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "the testbed is not running: no answer from {}. Start it with `testbed/up`.",
-        missing.join(", ")
-    );
+    common::require_testbed(common::TESTBED);
 }
 
 fn edgeparity(args: &[&str], cwd: &Path) -> (i32, String) {

@@ -66,26 +66,16 @@ fn wildcards_remove_every_match_and_unused_rules_are_warned_about() {
     let out = edgeparity(&["run", "--confirm", "0"], p.dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let text = std::fs::read_to_string(p.path("reports/latest/report.json")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let r = read_json(&p.path("reports/latest/report.json"));
     assert_report_schema(&r);
-    let case = |id: &str| {
-        r["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone()
-    };
     // `*` removed `ts` from every item; `**` the nested trace everywhere.
     assert_eq!(
-        case("api::wild")["verdict"],
+        report_case(&r, "api::wild")["verdict"],
         "parity",
         "{:#}",
-        case("api::wild")
+        report_case(&r, "api::wild")
     );
-    let tame: Vec<String> = case("api::tame")["differences"]
+    let tame: Vec<String> = report_case(&r, "api::tame")["differences"]
         .as_array()
         .unwrap()
         .iter()
@@ -98,7 +88,7 @@ fn wildcards_remove_every_match_and_unused_rules_are_warned_about() {
         })
         .collect();
     assert_eq!(tame, ["body /items/0/ts", "body /items/1/ts"]);
-    assert_eq!(case("api::plain")["verdict"], "parity");
+    assert_eq!(report_case(&r, "api::plain")["verdict"], "parity");
 
     let uses: Vec<IgnoreRuleUse> = serde_json::from_value(r["ignore_rules"].clone()).unwrap();
     let got: Vec<(&str, Option<usize>, &str, usize, usize)> = uses

@@ -10,9 +10,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use common::Project;
 
@@ -28,27 +26,7 @@ fn ca() -> PathBuf {
 }
 
 fn require_testbed() {
-    let mut missing = Vec::new();
-    for (what, addr) in [
-        ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
-        ("nginx (Cloudflare stand-in)", "127.0.0.3:18443"),
-        ("origin", "127.0.0.4:18080"),
-    ] {
-        let sa: SocketAddr = addr.parse().expect("address");
-        if TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_err() {
-            missing.push(format!("{what} on {addr}"));
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "the testbed is not running: no answer from {}. Start it with `testbed/up` (scripts/test does).",
-        missing.join(", ")
-    );
-    assert!(
-        ca().exists(),
-        "the testbed CA {} is missing: run testbed/up",
-        ca().display()
-    );
+    common::require_testbed(common::TESTBED);
 }
 
 fn edgeparity(args: &[&str], cwd: &Path) -> (i32, String) {

@@ -10,10 +10,8 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -27,16 +25,7 @@ fn ca() -> PathBuf {
 }
 
 fn require_testbed() {
-    for (what, addr) in [
-        ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
-        ("nginx (Cloudflare stand-in)", "127.0.0.3:18443"),
-    ] {
-        let sa: SocketAddr = addr.parse().unwrap();
-        assert!(
-            TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_ok(),
-            "the testbed is not running: no answer from {what} on {addr}. Start it with `testbed/up`."
-        );
-    }
+    common::require_testbed(&common::TESTBED[..2]);
     assert!(
         ca().is_file(),
         "the testbed CA {} is missing: run testbed/up",

@@ -7,11 +7,9 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use common::Project;
+use common::{report_case, Project};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,31 +27,14 @@ fn ca() -> PathBuf {
 
 /// Fail loudly, with the reason, when a testbed server is missing.
 fn require_testbed() {
-    let servers = [
+    common::require_testbed(&[
         ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
         ("nginx (Cloudflare stand-in)", "127.0.0.3:18443"),
         ("origin", "127.0.0.4:18080"),
         ("dnsmasq (TCP)", "127.0.0.5:18053"),
         ("nginx wrong-name TLS", "127.0.0.6:18443"),
         ("nginx untrusted-CA TLS", "127.0.0.7:18443"),
-    ];
-    let mut missing = Vec::new();
-    for (what, addr) in servers {
-        let sa: SocketAddr = addr.parse().unwrap();
-        if TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_err() {
-            missing.push(format!("{what} on {addr}"));
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "the testbed is not running: no answer from {}. Start it with `testbed/up` (scripts/test does).",
-        missing.join(", ")
-    );
-    assert!(
-        ca().exists(),
-        "the testbed CA {} is missing: run testbed/up",
-        ca().display()
-    );
+    ]);
 }
 
 fn edgeparity(args: &[&str], cwd: &Path) -> (i32, String, serde_json::Value, PathBuf) {
@@ -99,13 +80,6 @@ fn project(providers: &str, cases: &str) -> Project {
 }
 
 const PAGE: &str = "  - {name: app-js, path: /static/app.js, ignore_headers: [etag]}\n";
-
-fn case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    r["cases"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no case {id} in {r:#}"))
-}
 
 #[test]
 fn example_suites_give_exactly_the_expected_verdicts() {
@@ -234,7 +208,7 @@ fn resolve_through_dnsmasq_follows_the_cname_chain() {
         fastly["resolutions"][0]["addrs"],
         serde_json::json!(["127.0.0.2"])
     );
-    assert_eq!(case(&r, "www::app-js")["verdict"], "parity");
+    assert_eq!(report_case(&r, "www::app-js")["verdict"], "parity");
 }
 
 /// Each fail-closed setup: every case an error with a clear message, never parity.
@@ -242,7 +216,7 @@ fn assert_fails_closed(providers: &str, needles: &[&str]) {
     let p = project(providers, PAGE);
     let (code, text, r, _) = edgeparity(&["run"], p.dir.path());
     assert_eq!(code, 3, "{text}");
-    let c = case(&r, "www::app-js");
+    let c = report_case(&r, "www::app-js");
     assert_eq!(c["verdict"], "error", "{text}");
     let err = c["error"].as_str().unwrap();
     for n in needles {
@@ -297,7 +271,7 @@ fn both_providers_on_one_edge_is_refused_or_caught_by_the_fingerprint() {
         r["warnings"].to_string().contains("SHARED ADDRESSES"),
         "{r}"
     );
-    let c = case(&r, "www::app-js");
+    let c = report_case(&r, "www::app-js");
     let err = c["error"].as_str().unwrap();
     assert!(
         err.contains("cloudflare: fingerprint check failed: response did not come from cloudflare: no cf-ray header"),
@@ -367,7 +341,10 @@ fn http_versions_are_recorded_and_can_be_forced() {
         );
         let (code, text, r, _) = edgeparity(&["run"], p.dir.path());
         assert_eq!(code, 0, "{text}");
-        for resp in case(&r, "www::app-js")["responses"].as_array().unwrap() {
+        for resp in report_case(&r, "www::app-js")["responses"]
+            .as_array()
+            .unwrap()
+        {
             assert_eq!(resp["version"], want, "{mode}: {resp}");
         }
     }

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use common::{run_ci, Project};
 
@@ -20,16 +18,10 @@ fn ca() -> PathBuf {
 
 /// Fail loudly, with the reason, when a testbed server is missing.
 fn require_testbed() {
-    for (what, addr) in [
-        ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
+    common::require_testbed(&[
+        common::TESTBED[0],
         ("nginx (Cloudflare stand-in) over HTTP", "127.0.0.3:18080"),
-    ] {
-        let sa: SocketAddr = addr.parse().expect("address");
-        assert!(
-            TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_ok(),
-            "the testbed is not running: no answer from {what} on {addr}. Start it with `testbed/up`."
-        );
-    }
+    ]);
     assert!(
         ca().exists(),
         "the testbed CA {} is missing",

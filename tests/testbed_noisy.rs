@@ -11,22 +11,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn require_testbed() {
-    for addr in ["127.0.0.2:18443", "127.0.0.3:18443", "127.0.0.4:18080"] {
-        let sa: SocketAddr = addr.parse().expect("address");
-        assert!(
-            TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_ok(),
-            "the testbed is not running ({addr} does not answer): start it with testbed/up"
-        );
-    }
+    common::require_testbed(common::TESTBED);
 }
 
 fn edgeparity(args: &[&str], cwd: &Path) -> (i32, String) {

@@ -7,55 +7,35 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::time::Duration;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn require_testbed() {
-    for (what, addr) in [
-        ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
-        ("nginx (Cloudflare stand-in)", "127.0.0.3:18443"),
-        ("origin", "127.0.0.4:18080"),
-    ] {
-        let sa: SocketAddr = addr.parse().unwrap();
-        assert!(
-            TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_ok(),
-            "the testbed is not running: no answer from {what} on {addr}. Start it with \
-             `testbed/up` (scripts/test does)."
-        );
-    }
+    common::require_testbed(common::TESTBED);
 }
 
 fn run_probes() -> (i32, String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
-    let reports = dir.path().join("reports");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgeparity"))
-        .args(["run", "--env", "testbed", "--config"])
-        .arg(repo().join("parity.yaml"))
-        .arg("--report-dir")
-        .arg(&reports)
-        .arg(repo().join("suites/probes.yaml"))
-        .current_dir(dir.path())
-        .env_remove("PARITY_CONFIG")
-        .env_remove("PARITY_ENV")
-        .env_remove("PARITY_BASELINE")
-        .env("CI", "true")
-        .output()
-        .expect("run edgeparity");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let config = repo().join("parity.yaml");
+    let suite = repo().join("suites/probes.yaml");
+    let (code, text) = common::run_ci(
+        &[
+            "run",
+            "--env",
+            "testbed",
+            "--config",
+            &config.display().to_string(),
+            "--report-dir",
+            "reports",
+            &suite.display().to_string(),
+        ],
+        dir.path(),
     );
-    let report = std::fs::read_to_string(reports.join("report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap_or(-1), text, report)
+    let report = common::read_json(&dir.path().join("reports/report.json"));
+    (code, text, report)
 }
 
 #[test]
@@ -110,16 +90,7 @@ fn probes_find_each_planted_difference_and_nothing_else() {
     .collect();
     assert_eq!(hints, want_hints);
 
-    let case = |id: &str| {
-        r["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("{id}"))
-            .clone()
-    };
-    let alike = case("probes::all-three-alike");
+    let alike = common::report_case(&r, "probes::all-three-alike");
     assert_eq!(alike["verdict"], "parity", "{alike:#}");
     // Each provider answered the GET and its three follow-ups as HTTP says.
     let statuses: BTreeSet<String> = alike["responses"]
@@ -155,7 +126,7 @@ fn probes_find_each_planted_difference_and_nothing_else() {
         );
     }
     // The revalidation that was ignored: 304 on one side, 200 on the other.
-    let ignored = case("probes::revalidation-ignored");
+    let ignored = common::report_case(&r, "probes::revalidation-ignored");
     let d = &ignored["differences"][0];
     assert_eq!(
         (d["baseline"].as_str(), d["candidate"].as_str()),

@@ -11,7 +11,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -35,17 +35,7 @@ fn ca() -> PathBuf {
 }
 
 fn require_testbed() {
-    for (what, addr) in [
-        ("Fastly stand-in (hitch)", "127.0.0.2:18443"),
-        ("Cloudflare stand-in (nginx)", "127.0.0.3:18443"),
-        ("origin", ORIGIN),
-    ] {
-        let sa: SocketAddr = addr.parse().unwrap();
-        assert!(
-            TcpStream::connect_timeout(&sa, Duration::from_secs(2)).is_ok(),
-            "the testbed is not running: no answer from the {what} on {addr}. Start it with `testbed/up`."
-        );
-    }
+    common::require_testbed(common::TESTBED);
     assert!(ca().exists(), "no testbed CA at {}", ca().display());
 }
 

@@ -540,3 +540,46 @@ pub fn bulk_report(n: usize) -> edgeparity::model::Report {
     r.summary = Report::summarize(&r.cases);
     r
 }
+
+/// A JSON file written by a run (report.json, a `--format json` document),
+/// parsed; a missing or broken file fails the test naming it.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The case `id` of a report.json; a missing case fails the test.
+pub fn report_case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    r["cases"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no case {id} in {r:#}"))
+}
+
+/// The stand-ins most testbed tests ask: the two edges over TLS and the
+/// origin behind them.
+pub const TESTBED: &[(&str, &str)] = &[
+    ("Varnish (Fastly stand-in) behind hitch", "127.0.0.2:18443"),
+    ("nginx (Cloudflare stand-in)", "127.0.0.3:18443"),
+    ("origin", "127.0.0.4:18080"),
+];
+
+/// Fail, never skip, when a testbed server does not answer, naming every
+/// one that is missing.
+pub fn require_testbed(servers: &[(&str, &str)]) {
+    let missing: Vec<String> = servers
+        .iter()
+        .filter(|(_, addr)| {
+            let sa: SocketAddr = addr.parse().expect("a socket address");
+            std::net::TcpStream::connect_timeout(&sa, std::time::Duration::from_secs(2)).is_err()
+        })
+        .map(|(what, addr)| format!("{what} on {addr}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the testbed is not running: no answer from {}. Start it with `testbed/up` \
+         (scripts/test does).",
+        missing.join(", ")
+    );
+}
