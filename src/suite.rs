@@ -1485,14 +1485,7 @@ fn check_pointer(p: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    }
+    use crate::vars::test_env as env;
 
     const SUITE: &str = r#"base_url: https://www.example.com
 defaults:

@@ -354,6 +354,8 @@ pub struct SortKey {
     /// a renderer shows of a case at parity in a large report, so those
     /// are never read back.
     pub slowest: std::time::Duration,
+    /// The case ended as its `expect:` says (JUnit counts it a pass).
+    pub expected: bool,
 }
 
 /// The total time of a case's slowest answer (zero when none was timed).
@@ -375,6 +377,7 @@ impl SortKey {
             differences: c.differences.len(),
             id: c.id.as_str().into(),
             slowest: slowest(c),
+            expected: c.expect.is_some() && super::check_expectation(c).is_ok(),
         }
     }
 

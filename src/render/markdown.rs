@@ -95,16 +95,15 @@ pub fn write(
     tally: &super::Tally,
     previous: Option<&[(String, Verdict)]>,
 ) -> std::io::Result<()> {
+    // One pass over the cases not at parity, most severe first: the top
+    // cases, and the differences the allowlist accepted (the first TOP
+    // and how many).
     let mut top: Vec<CaseResult> = Vec::new();
+    let mut allowed = Allowed::default();
     cases.visit(Order::Top, &mut |c| {
         if top.len() < TOP {
             top.push(c.clone());
         }
-        Ok(())
-    })?;
-    // Differences the allowlist accepted: the first TOP and how many.
-    let mut allowed = Allowed::default();
-    cases.visit(Order::NotParity, &mut |c| {
         for d in c.differences.iter().filter(|d| d.allowed.is_some()) {
             allowed.total += 1;
             if allowed.first.len() < TOP {

@@ -207,11 +207,17 @@ fn assets() -> &'static Assets {
 
 /// Deterministic bytes from a xorshift64 generator.
 fn pseudo_random(mut state: u64, len: usize) -> Vec<u8> {
+    xorshift_bytes(&mut state, len)
+}
+
+/// `len` bytes from the xorshift64 generator at `state`, which is left
+/// where the next bytes continue (a streamed body is made chunk by chunk).
+fn xorshift_bytes(state: &mut u64, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
         out.extend_from_slice(&state.to_le_bytes());
     }
     out.truncate(len);
@@ -803,14 +809,7 @@ fn stream_bytes(path: &str, method: &Method) -> Option<Response<Body>> {
                 return None;
             }
             let len = left.min(CHUNK) as usize;
-            let mut out = Vec::with_capacity(len + 8);
-            while out.len() < len {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                out.extend_from_slice(&state.to_le_bytes());
-            }
-            out.truncate(len);
+            let out = xorshift_bytes(&mut state, len);
             let frame = hyper::body::Frame::data(Bytes::from(out));
             Some((Ok::<_, Infallible>(frame), (state, left - len as u64)))
         },
