@@ -810,9 +810,13 @@ fn learn_headers(samples: &[&Normalized], noise: &mut Noise) {
         }
         noise.headers.insert(name.clone(), set);
     }
-    // A Content-Length that varies (HEAD of a volatile page) is noise too.
+    // A Content-Length that varies (HEAD of a volatile page) is noise too,
+    // but only where it is compared: an answer with no body. Beside a body
+    // it is framing, and whether three samples of a page happened to share
+    // a length is no behaviour (a golden file listing it would churn).
+    let bodiless = |s: &&Normalized| s.received == Some(0) && s.body == NormBody::Empty;
     let lengths: Vec<Option<String>> = samples.iter().map(|s| s.content_length.clone()).collect();
-    if lengths.iter().collect::<BTreeSet<_>>().len() > 1 {
+    if samples.iter().any(bodiless) && lengths.iter().collect::<BTreeSet<_>>().len() > 1 {
         let present: Vec<&str> = lengths.iter().flatten().map(String::as_str).collect();
         if let Ok(t) = Template::learn(&present) {
             noise
@@ -1405,5 +1409,24 @@ mod tests {
         let noise = learn(&[&a, &b]);
         assert!(noise.body.is_none());
         assert!(noise.slots[0].context.starts_with("too different"));
+    }
+    #[test]
+    fn a_varying_content_length_is_noise_only_where_no_body_was_sent() {
+        let sized = |body: &str, len: &str| {
+            normalize(
+                &exchange(
+                    &[("content-type", "text/html"), ("content-length", len)],
+                    body.as_bytes(),
+                ),
+                &[],
+                &Rules::default(),
+            )
+        };
+        // Beside a body it is framing: never listed, whatever the samples.
+        let (a, b) = (sized("seen by 99\n", "11"), sized("seen by 100\n", "12"));
+        assert!(!learn(&[&a, &b]).headers.contains_key("content-length"));
+        // With no body (a HEAD of a volatile page) it is all there is.
+        let (a, b) = (sized("", "11"), sized("", "12"));
+        assert!(learn(&[&a, &b]).headers.contains_key("content-length"));
     }
 }
