@@ -262,7 +262,7 @@ fn opaque_bodies(bb: &NormBody, cb: &NormBody, provider: &str) -> Option<String>
         }
         _ => match first_difference(bb, cb) {
             Some(off) => format!("binary bodies differ from byte offset {off}"),
-            None => "bodies differ (over the size cap: compared by length and sha256)".to_string(),
+            None => over_cap(bb, cb),
         },
     })
 }
@@ -288,7 +288,7 @@ fn bytes_of(b: &NormBody) -> Option<Vec<u8>> {
 fn digest(b: &NormBody) -> Option<(u64, String)> {
     use sha2::{Digest, Sha256};
     match b {
-        NormBody::Binary { len, sha256, .. } | NormBody::Digest { len, sha256 } => {
+        NormBody::Binary { len, sha256, .. } | NormBody::Digest { len, sha256, .. } => {
             Some((*len, sha256.clone()))
         }
         NormBody::Text { text } => Some((
@@ -317,6 +317,26 @@ fn summary(b: &NormBody) -> String {
 
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(16)]
+}
+
+/// Two bodies, one or both over the size cap, whose digests differ: where
+/// they first differ when their kept prefixes show it, else how far they
+/// are known to agree.
+fn over_cap(b: &NormBody, c: &NormBody) -> String {
+    let head = "bodies differ (over the size cap: compared by length and sha256)";
+    let prefix = |n: &NormBody| match n {
+        NormBody::Digest { prefix, .. } if !prefix.is_empty() => Some(prefix.clone()),
+        NormBody::Digest { .. } => None,
+        other => bytes_of(other),
+    };
+    let (Some(bp), Some(cp)) = (prefix(b), prefix(c)) else {
+        return head.to_string();
+    };
+    let both = bp.len().min(cp.len());
+    match bp.iter().zip(&cp).position(|(x, y)| x != y) {
+        Some(off) => format!("{head}; they first differ at byte offset {off}"),
+        None => format!("{head}; the first {both} bytes are the same"),
+    }
 }
 
 fn first_difference(b: &NormBody, c: &NormBody) -> Option<usize> {
@@ -539,6 +559,38 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    #[test]
+    fn bodies_over_the_cap_say_where_their_kept_prefixes_differ() {
+        // A 64-byte cap: each body keeps its first 64 decoded bytes only.
+        let big = |at: Option<usize>| {
+            let mut bytes = vec![b'a'; 1000];
+            if let Some(i) = at {
+                bytes[i] = b'b';
+            }
+            let mut ex = exchange(&[("content-type", "application/octet-stream")], b"");
+            ex.body = crate::exec::capture(&bytes, &[], 64);
+            assert_eq!(ex.body.prefix.len(), 64);
+            assert!(ex.body.decoded.is_none());
+            normalize(&ex, &[FASTLY, CLOUDFLARE], &Rules::default())
+        };
+        let base = big(None);
+        assert!(run(&base, &big(None)).is_empty());
+        let near = run(&base, &big(Some(40)));
+        assert!(
+            near[0]
+                .message
+                .ends_with("they first differ at byte offset 40"),
+            "{}",
+            near[0].message
+        );
+        let far = run(&base, &big(Some(500)));
+        assert!(
+            far[0].message.ends_with("the first 64 bytes are the same"),
+            "{}",
+            far[0].message
+        );
     }
 
     #[test]

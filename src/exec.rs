@@ -117,8 +117,15 @@ impl Executor {
     /// Look up every provider's addresses for every host it is asked for
     /// (one lookup per provider and host: a provider's own `host:` is
     /// looked up instead of the suite's) and build one pinned client per
-    /// provider.
-    pub async fn build(env: &Environment, hosts: &[Origin]) -> Result<Executor, SetupError> {
+    /// provider, its pool of idle connections sized to `jobs` (the most
+    /// requests a run has in flight to one provider: a larger pool only
+    /// holds sockets, a smaller one closes and reopens them, a TLS
+    /// handshake each, under load).
+    pub async fn build(
+        env: &Environment,
+        hosts: &[Origin],
+        jobs: usize,
+    ) -> Result<Executor, SetupError> {
         let extra_roots = extra_roots(env)?;
         // reqwest is built without a crypto provider of its own: ring, which
         // rustls is compiled with here, unless the embedding program (a
@@ -130,7 +137,7 @@ impl Executor {
         let mut asked: Vec<(&Origin, &str, u16, Vec<IpAddr>)> = Vec::new();
         for p in &env.providers {
             let mut pinned = BTreeMap::new();
-            let mut builder = client_builder(env, &extra_roots);
+            let mut builder = client_builder(env, &extra_roots, jobs);
             let mut found: BTreeMap<String, Result<Vec<IpAddr>, String>> = BTreeMap::new();
             for origin in hosts {
                 let to = origin.for_provider(&p.endpoint);
@@ -370,13 +377,17 @@ fn extra_roots(env: &Environment) -> Result<Vec<reqwest::Certificate>, SetupErro
 
 /// A client that follows no redirect, uses no proxy, decompresses nothing
 /// and refuses every name the pinning table does not hold.
-fn client_builder(env: &Environment, roots: &[reqwest::Certificate]) -> reqwest::ClientBuilder {
+fn client_builder(
+    env: &Environment,
+    roots: &[reqwest::Certificate],
+    jobs: usize,
+) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(Duration::from_millis(env.connect_timeout_ms))
         .dns_resolver(Arc::new(RefuseDns))
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(jobs.max(1))
         .tls_backend_rustls();
     builder = match env.http {
         HttpMode::Auto => builder,
@@ -697,11 +708,14 @@ impl Write for SinkHandle {
         s.len += buf.len() as u64;
         s.hasher.update(buf);
         if !s.over {
-            if s.kept.len() as u64 + buf.len() as u64 <= s.cap {
+            let room = s.cap.saturating_sub(s.kept.len() as u64);
+            if buf.len() as u64 <= room {
                 s.kept.extend_from_slice(buf);
             } else {
+                // Past the cap: keep the prefix up to it, nothing more.
                 s.over = true;
-                s.kept = Vec::new();
+                let room = usize::try_from(room).unwrap_or(usize::MAX);
+                s.kept.extend_from_slice(&buf[..room.min(buf.len())]);
             }
         }
         Ok(buf.len())
@@ -840,10 +854,12 @@ impl BodyReader {
             Some(h) => hex::encode(h.finalize()),
             None => decoded_sha256.clone(),
         };
-        let decoded = if self.error.is_some() || over {
-            None
+        let (decoded, prefix) = if self.error.is_some() {
+            (None, Vec::new())
+        } else if over {
+            (None, kept)
         } else {
-            Some(kept)
+            (Some(kept), Vec::new())
         };
         BodyCapture {
             raw_len: self.raw_len,
@@ -852,6 +868,7 @@ impl BodyReader {
             decoded_len,
             decoded_sha256,
             decoded,
+            prefix,
             decode_error: self.error,
         }
     }

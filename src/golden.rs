@@ -161,7 +161,7 @@ fn golden_body(body: &NormBody, noise: &Noise, redactor: &crate::redact::Redacto
                 sha256: hex::encode(Sha256::digest(text.as_bytes())),
             }
         }
-        NormBody::Binary { len, sha256, .. } | NormBody::Digest { len, sha256 } => {
+        NormBody::Binary { len, sha256, .. } | NormBody::Digest { len, sha256, .. } => {
             GoldenBody::Digest {
                 len: *len,
                 sha256: sha256.clone(),
@@ -268,6 +268,7 @@ pub fn to_normalized(r: &GoldenResponse) -> Normalized {
             GoldenBody::Digest { len, sha256 } => NormBody::Digest {
                 len: *len,
                 sha256: sha256.clone(),
+                prefix: Vec::new(),
             },
         },
     }

@@ -40,10 +40,14 @@ pub enum NormBody {
         sha256: String,
         bytes: Vec<u8>,
     },
-    /// Over the size cap: only length and digest of the decoded bytes.
+    /// Over the size cap: length and digest of the decoded bytes, and
+    /// their first `body_cap_bytes` (not stored, not serialized: only to say
+    /// where two large bodies first differ).
     Digest {
         len: u64,
         sha256: String,
+        #[serde(skip)]
+        prefix: Vec<u8>,
     },
     /// The coding could not be undone.
     Undecodable {
@@ -252,6 +256,7 @@ fn classify_body(ex: &Exchange, content_type: Option<&str>) -> NormBody {
         return NormBody::Digest {
             len: b.decoded_len,
             sha256: b.decoded_sha256.clone(),
+            prefix: b.prefix.clone(),
         };
     };
     if bytes.is_empty() {

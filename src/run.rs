@@ -48,6 +48,9 @@ impl Default for RunOptions {
     }
 }
 
+/// Cases run at once when nobody says (the libtest runner, `watch`).
+pub const DEFAULT_JOBS: usize = 16;
+
 /// Everything a run needs, built once.
 pub struct RunContext {
     pub env: Environment,
@@ -66,9 +69,19 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// A context for a run of up to [`DEFAULT_JOBS`] cases at once.
     pub async fn build(env: &Environment, plan: Plan) -> Result<RunContext, SetupError> {
+        RunContext::build_for_jobs(env, plan, DEFAULT_JOBS).await
+    }
+
+    /// A context whose connection pools fit `jobs` cases at once.
+    pub async fn build_for_jobs(
+        env: &Environment,
+        plan: Plan,
+        jobs: usize,
+    ) -> Result<RunContext, SetupError> {
         let hosts: Vec<crate::plan::Origin> = plan.hosts.iter().cloned().collect();
-        let exec = Executor::build(env, &hosts).await?;
+        let exec = Executor::build(env, &hosts, jobs).await?;
         let mut profiles = BTreeMap::new();
         let mut fingerprints = BTreeMap::new();
         let mut warnings = Vec::new();

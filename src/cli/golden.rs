@@ -91,7 +91,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<i32> {
         );
     }
     let rt = runtime()?;
-    let mut ctx = rt.block_on(RunContext::build(&env, plan))?;
+    let mut ctx = rt.block_on(RunContext::build_for_jobs(&env, plan, args.jobs as usize))?;
     args.rate.apply(&mut ctx);
     ctx.options.calibrate = args.calibrate.max(1);
     let cases = ctx.plan.cases.clone();

@@ -246,7 +246,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let runtime = edgeparity::settings::runtime().context("cannot start the async runtime")?;
     let started_at = jiff::Timestamp::now();
     let clock = Instant::now();
-    let mut ctx = runtime.block_on(RunContext::build(&env, plan))?;
+    let mut ctx = runtime.block_on(RunContext::build_for_jobs(&env, plan, args.jobs as usize))?;
     args.rate.apply(&mut ctx);
     ctx.options.calibrate = args.calibrate;
     ctx.options.confirm = args.confirm;

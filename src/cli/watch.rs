@@ -125,7 +125,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let ctx = runtime.block_on(RunContext::build(&env, plan))?;
+    let ctx = runtime.block_on(RunContext::build_for_jobs(&env, plan, args.jobs as usize))?;
     for w in &ctx.warnings {
         eprintln!("WARNING: {w}");
     }

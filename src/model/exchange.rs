@@ -74,6 +74,10 @@ pub struct BodyCapture {
     /// The decoded bytes; `None` when over the cap or not decodable.
     #[serde(skip)]
     pub decoded: Option<Vec<u8>>,
+    /// Over the cap: the first `cap` decoded bytes (empty otherwise), so two
+    /// large bodies that differ can say where, in bounded memory.
+    #[serde(skip)]
+    pub prefix: Vec<u8>,
     /// Why the body could not be decoded, when it could not.
     pub decode_error: Option<String>,
 }

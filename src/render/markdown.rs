@@ -226,10 +226,11 @@ fn text(
     let hints = &tally.hints;
     if !hints.is_empty() {
         out.push_str("### Why they differ\n\n");
-        for (h, n, cases) in hints.iter().take(TOP) {
-            let mut shown: Vec<String> = cases.iter().take(3).map(|c| escape(c)).collect();
-            if cases.len() > 3 {
-                shown.push(format!("+{} more", cases.len() - 3));
+        for t in hints.iter().take(TOP) {
+            let (h, n) = (&t.hint, &t.differences);
+            let mut shown: Vec<String> = t.first.iter().map(|c| escape(c)).collect();
+            if t.cases > t.first.len() {
+                shown.push(format!("+{} more", t.cases - t.first.len()));
             }
             let links: Vec<String> = h
                 .links()

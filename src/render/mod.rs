@@ -33,11 +33,49 @@ pub struct Tally {
     /// Suites in order of first appearance, with their case counts.
     pub suites: Vec<(String, usize)>,
     /// The hints of the differences of cases not at parity, each once (by
-    /// id, in the order of `Order::Top`), with how many differences carry
-    /// it and the ids of their cases.
-    pub hints: Vec<(crate::model::Hint, usize, Vec<String>)>,
+    /// id, in the order of `Order::Top`), with how many differences and
+    /// cases carry it and the first few case ids (bounded: a hint shared by
+    /// 100,000 cases keeps [`HintTally::SHOWN`] ids and a count).
+    pub hints: Vec<HintTally>,
     /// Cases not at parity.
     pub not_parity: usize,
+}
+
+/// One hint's share of a run: how many differences and cases carry it,
+/// and the first [`HintTally::SHOWN`] case ids.
+#[derive(Debug, Clone)]
+pub struct HintTally {
+    pub hint: crate::model::Hint,
+    pub differences: usize,
+    pub cases: usize,
+    pub first: Vec<String>,
+    last: String,
+}
+
+impl HintTally {
+    /// Case ids kept per hint.
+    pub const SHOWN: usize = 3;
+
+    fn new(hint: crate::model::Hint, case: &str) -> HintTally {
+        HintTally {
+            hint,
+            differences: 1,
+            cases: 1,
+            first: vec![case.to_string()],
+            last: case.to_string(),
+        }
+    }
+
+    fn add(&mut self, case: &str) {
+        self.differences += 1;
+        if self.last != case {
+            self.cases += 1;
+            self.last = case.to_string();
+            if self.first.len() < Self::SHOWN {
+                self.first.push(case.to_string());
+            }
+        }
+    }
 }
 
 impl Tally {
@@ -56,14 +94,11 @@ impl Tally {
                 *with += usize::from(n > 0);
             }
             for h in c.differences.iter().filter_map(|d| d.hint.as_ref()) {
-                match t.hints.iter_mut().find(|(seen, _, _)| seen.id == h.id) {
-                    Some((_, n, ids)) => {
-                        *n += 1;
-                        if !ids.contains(&c.id) {
-                            ids.push(c.id.clone());
-                        }
-                    }
-                    None => t.hints.push((h.clone(), 1, vec![c.id.clone()])),
+                // Each case is visited once, so "already counted for this
+                // case" is "the last case counted": O(1), not a search.
+                match t.hints.iter_mut().find(|x| x.hint.id == h.id) {
+                    Some(x) => x.add(&c.id),
+                    None => t.hints.push(HintTally::new(h.clone(), &c.id)),
                 }
             }
             Ok(())
