@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use crate::model::report::latency;
 use crate::model::{Report, Verdict};
 
 /// Read a report.json written by `run` (for the gate and merge).
@@ -106,38 +105,135 @@ pub enum MergeError {
 /// `started_at` the earliest, `duration_ms` the longest. Refuses reports of
 /// different environments, baselines or config digests, two reports of one
 /// shard, and overlapping cases. A missing shard is refused unless
-/// `allow_partial`, which records a warning instead.
+/// `allow_partial`, which records a warning instead. ([`merge_files`] is
+/// the same merge without holding the cases.)
 pub fn merge(reports: Vec<(String, Report)>, allow_partial: bool) -> Result<Report, MergeError> {
-    use std::collections::BTreeMap;
-    let mut iter = reports.into_iter();
-    let (first_path, first) = iter.next().ok_or(MergeError::Empty)?;
-    let rest: Vec<(String, Report)> = iter.collect();
-    let mut shards: BTreeMap<u32, String> = BTreeMap::new();
-    let mut counts: Option<(u32, String)> = None;
-    let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    let all = std::iter::once((&first_path, &first)).chain(rest.iter().map(|(p, r)| (p, r)));
-    for (path, r) in all {
-        let checks: [(&'static str, &str, &str); 3] = [
-            ("environment", &first.environment, &r.environment),
-            ("baseline", &first.baseline, &r.baseline),
-            ("config_digest", &first.config_digest, &r.config_digest),
-        ];
-        for (what, ours, theirs) in checks {
-            if ours != theirs {
-                return Err(MergeError::Mismatch {
-                    path: path.clone(),
-                    first: first_path.clone(),
-                    what,
-                    ours: ours.to_string(),
-                    theirs: theirs.to_string(),
+    let mut m = Merger::default();
+    let mut cases = Vec::new();
+    for (path, mut r) in reports {
+        let shard_cases = std::mem::take(&mut r.cases);
+        m.start(path);
+        for c in &shard_cases {
+            m.case(c);
+        }
+        m.head(r)?;
+        cases.extend(shard_cases);
+    }
+    let mut merged = m.finish(allow_partial)?;
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    merged.cases = cases;
+    Ok(merged)
+}
+
+/// Why shard report files could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeFilesError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+}
+
+/// [`merge`] of report.json files, in the memory of one case: each shard's
+/// cases are streamed from its file into a spool (an anonymous file in the
+/// system's temporary folder) as they are parsed, and put in order of id
+/// from their keys. Returns the merged report's head (`cases` empty) and
+/// its cases, for `render::write_streamed`.
+pub fn merge_files(
+    paths: &[std::path::PathBuf],
+    allow_partial: bool,
+) -> Result<(Report, crate::spool::Spooled), MergeFilesError> {
+    let io = |path: &Path, e: std::io::Error| ReadError {
+        path: path.display().to_string(),
+        message: format!("cannot spool its cases: {e}"),
+    };
+    let mut m = Merger::default();
+    let first = paths.first().ok_or(MergeError::Empty)?;
+    let mut spool = crate::spool::Spool::new(&std::env::temp_dir(), 0).map_err(|e| io(first, e))?;
+    for path in paths {
+        m.start(path.display().to_string());
+        let head = read_streaming(path, &mut |c| {
+            m.case(&c);
+            spool.append(&c)
+        })?;
+        m.head(head)?;
+    }
+    let head = m.finish(allow_partial)?;
+    let mut cases = spool.finish().map_err(|e| io(first, e))?;
+    cases.sort_by_id();
+    Ok((head, cases))
+}
+
+/// What a merge knows so far: the first shard's head (everything else is
+/// folded into it), which shards and case ids it has seen, and the counts
+/// and answer times of the cases, added one at a time.
+#[derive(Default)]
+struct Merger {
+    merged: Option<(String, Report)>,
+    /// The shard being read.
+    path: String,
+    shards: std::collections::BTreeMap<u32, String>,
+    counts: Option<(u32, String)>,
+    /// Case id → the shard (index into `paths`) it came from.
+    owner: std::collections::HashMap<Box<str>, usize>,
+    paths: Vec<String>,
+    /// The first case of the shard being read that another shard has.
+    overlap: Option<MergeError>,
+    rules: Vec<crate::model::IgnoreRuleUse>,
+    summary: crate::model::Summary,
+    latency: crate::model::report::LatencyAcc,
+}
+
+impl Merger {
+    /// A shard begins (read from `path`); its cases may come before its head.
+    fn start(&mut self, path: String) {
+        self.paths.push(path.clone());
+        self.path = path;
+    }
+
+    fn case(&mut self, c: &crate::model::CaseResult) {
+        let me = self.paths.len() - 1;
+        if let Some(other) = self.owner.insert(c.id.as_str().into(), me) {
+            if self.overlap.is_none() {
+                self.overlap = Some(MergeError::Overlap {
+                    id: c.id.clone(),
+                    path: self.path.clone(),
+                    other: self.paths[other].clone(),
                 });
             }
         }
+        self.summary.add(c.verdict);
+        self.latency.add(c);
+    }
+
+    /// The shard's head (its cases taken out): checked against the first
+    /// shard's, then folded into it. A shard of another run is refused
+    /// before a case it shares with an earlier shard.
+    fn head(&mut self, r: Report) -> Result<(), MergeError> {
+        let path = self.path.clone();
+        if let Some((first_path, first)) = &self.merged {
+            let checks: [(&'static str, &str, &str); 3] = [
+                ("environment", &first.environment, &r.environment),
+                ("baseline", &first.baseline, &r.baseline),
+                ("config_digest", &first.config_digest, &r.config_digest),
+            ];
+            for (what, ours, theirs) in checks {
+                if ours != theirs {
+                    return Err(MergeError::Mismatch {
+                        path,
+                        first: first_path.clone(),
+                        what,
+                        ours: ours.to_string(),
+                        theirs: theirs.to_string(),
+                    });
+                }
+            }
+        }
         if let Some(s) = r.shard {
-            match &counts {
+            match &self.counts {
                 Some((n, p)) if *n != s.count => {
                     return Err(MergeError::Mismatch {
-                        path: path.clone(),
+                        path,
                         first: p.clone(),
                         what: "shard count",
                         ours: n.to_string(),
@@ -145,42 +241,30 @@ pub fn merge(reports: Vec<(String, Report)>, allow_partial: bool) -> Result<Repo
                     })
                 }
                 Some(_) => {}
-                None => counts = Some((s.count, path.clone())),
+                None => self.counts = Some((s.count, path.clone())),
             }
-            if let Some(other) = shards.insert(s.index, path.clone()) {
+            if let Some(other) = self.shards.insert(s.index, path.clone()) {
                 return Err(MergeError::SameShard {
-                    path: path.clone(),
+                    path,
                     other,
                     index: s.index,
                     count: s.count,
                 });
             }
         }
-        for c in &r.cases {
-            if let Some(other) = owner.insert(c.id.clone(), path.clone()) {
-                return Err(MergeError::Overlap {
-                    id: c.id.clone(),
-                    path: path.clone(),
-                    other,
-                });
-            }
+        if let Some(e) = self.overlap.take() {
+            return Err(e);
         }
+        self.fold(path, r);
+        Ok(())
     }
-    let mut warnings: Vec<String> = Vec::new();
-    if let Some((count, _)) = counts {
-        let missing: Vec<u32> = (1..=count).filter(|i| !shards.contains_key(i)).collect();
-        if !missing.is_empty() {
-            let err = MergeError::Partial { missing, count };
-            if !allow_partial {
-                return Err(err);
-            }
-            warnings.push(format!("PARTIAL MERGE: {err}"));
-        }
-    }
-    let mut merged = first;
-    let mut rules = std::mem::take(&mut merged.ignore_rules);
-    for (_, r) in rest {
-        rules.extend(r.ignore_rules);
+
+    fn fold(&mut self, path: String, mut r: Report) {
+        self.rules.append(&mut r.ignore_rules);
+        let Some((_, merged)) = &mut self.merged else {
+            self.merged = Some((path, r));
+            return;
+        };
         for w in r.warnings {
             if !merged.warnings.contains(&w) {
                 merged.warnings.push(w);
@@ -201,22 +285,149 @@ pub fn merge(reports: Vec<(String, Report)>, allow_partial: bool) -> Result<Repo
         merged.started_at = earliest(&merged.started_at, &r.started_at);
         merged.duration_ms = merged.duration_ms.max(r.duration_ms);
         merged.insecure |= r.insecure;
-        merged.cases.extend(r.cases);
     }
-    for w in warnings {
-        if !merged.warnings.contains(&w) {
-            merged.warnings.push(w);
+
+    /// The merged head: missing shards refused (or a warning), rules
+    /// summed, summary and latency from the cases seen.
+    fn finish(self, allow_partial: bool) -> Result<Report, MergeError> {
+        let (_, mut merged) = self.merged.ok_or(MergeError::Empty)?;
+        if let Some((count, _)) = self.counts {
+            let missing: Vec<u32> = (1..=count)
+                .filter(|i| !self.shards.contains_key(i))
+                .collect();
+            if !missing.is_empty() {
+                let err = MergeError::Partial { missing, count };
+                if !allow_partial {
+                    return Err(err);
+                }
+                let w = format!("PARTIAL MERGE: {err}");
+                if !merged.warnings.contains(&w) {
+                    merged.warnings.push(w);
+                }
+            }
+        }
+        // A rule unused in one shard may be used in another: sum, then warn.
+        merged.ignore_rules = crate::model::sum_ignore_rules(self.rules);
+        merged.warnings =
+            crate::model::with_unused_rule_warnings(&merged.warnings, &merged.ignore_rules);
+        merged.shard = None;
+        merged.summary = self.summary;
+        merged.latency = self.latency.finish(&merged.providers);
+        merged.cases = Vec::new();
+        Ok(merged)
+    }
+}
+
+/// Read a report.json's head (every key but `cases`, which comes back
+/// empty) and hand each case to `f` as soon as it is parsed: a shard of
+/// 100,000 cases is never whole in memory. An error of `f` stops the read.
+pub fn read_streaming(
+    path: &Path,
+    f: &mut dyn FnMut(crate::model::CaseResult) -> std::io::Result<()>,
+) -> Result<Report, ReadError> {
+    use serde::de::DeserializeSeed;
+    let error = |message: String| ReadError {
+        path: path.display().to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| error(e.to_string()))?;
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(256 * 1024, file));
+    let mut stopped = None;
+    let parsed = stream::Top {
+        f,
+        stopped: &mut stopped,
+    }
+    .deserialize(&mut de)
+    .and_then(|head| de.end().map(|_| head));
+    if let Some(e) = stopped {
+        return Err(error(e.to_string()));
+    }
+    let bad = |e: serde_json::Error| {
+        error(if e.is_io() {
+            e.to_string()
+        } else {
+            format!("not an edgeparity report.json: {e}")
+        })
+    };
+    let head = parsed.map_err(bad)?;
+    serde_json::from_value(serde_json::Value::Object(head)).map_err(bad)
+}
+
+/// The serde visitors of [`read_streaming`].
+mod stream {
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    use crate::model::CaseResult;
+
+    type OnCase<'a> = &'a mut dyn FnMut(CaseResult) -> std::io::Result<()>;
+
+    /// The report's object: every key kept as JSON but `cases`, whose
+    /// elements go to `f` one by one (`cases` is kept as `[]`).
+    pub struct Top<'a, 'b> {
+        pub f: OnCase<'a>,
+        pub stopped: &'b mut Option<std::io::Error>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+        type Value = Map<String, Value>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
         }
     }
-    // A rule unused in one shard may be used in another: sum, then warn.
-    merged.ignore_rules = crate::model::sum_ignore_rules(rules);
-    merged.warnings =
-        crate::model::with_unused_rule_warnings(&merged.warnings, &merged.ignore_rules);
-    merged.cases.sort_by(|a, b| a.id.cmp(&b.id));
-    merged.shard = None;
-    merged.summary = Report::summarize(&merged.cases);
-    merged.latency = latency(&merged.cases, &merged.providers);
-    Ok(merged)
+
+    impl<'de> Visitor<'de> for Top<'_, '_> {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a report.json object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let Top { f, stopped } = self;
+            let mut out = Map::new();
+            while let Some(key) = m.next_key::<String>()? {
+                if key == "cases" {
+                    m.next_value_seed(Cases {
+                        f: &mut *f,
+                        stopped: &mut *stopped,
+                    })?;
+                    out.insert(key, Value::Array(Vec::new()));
+                } else {
+                    let v: Value = m.next_value()?;
+                    out.insert(key, v);
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    struct Cases<'a, 'b> {
+        f: OnCase<'a>,
+        stopped: &'b mut Option<std::io::Error>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Cases<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Cases<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of cases")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut s: S) -> Result<(), S::Error> {
+            while let Some(c) = s.next_element::<CaseResult>()? {
+                if let Err(e) = (self.f)(c) {
+                    *self.stopped = Some(e);
+                    return Err(de::Error::custom("stopped"));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The earlier of two RFC 3339 timestamps (text order if either is not one).

@@ -88,6 +88,14 @@ impl Spool {
         Ok(())
     }
 
+    /// Append a case after every position the spool was made for (a merge,
+    /// which learns its cases as it reads them).
+    pub fn append(&mut self, c: &CaseResult) -> io::Result<()> {
+        let at = self.entries.len();
+        self.entries.push(None);
+        self.push(at, c)
+    }
+
     /// Every case written so far, ready to read back in any order.
     pub fn finish(self) -> io::Result<Spooled> {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
@@ -112,6 +120,12 @@ pub struct Spooled {
 }
 
 impl Spooled {
+    /// Put the cases in order of id (a merged report's plan order), from
+    /// their keys alone.
+    pub fn sort_by_id(&mut self) {
+        self.entries.sort_by(|a, b| a.key.id.cmp(&b.key.id));
+    }
+
     fn read(&self, e: &Entry, buf: &mut Vec<u8>) -> io::Result<CaseResult> {
         buf.resize(e.len as usize, 0);
         self.file.read_exact_at(buf, e.offset)?;

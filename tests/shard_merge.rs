@@ -249,6 +249,70 @@ fn merge_takes_the_earliest_start_and_the_longest_duration() {
 }
 
 #[test]
+fn merging_files_streams_the_same_report_as_merging_in_memory() {
+    use edgeparity::model::report::{CaseSource, Order};
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = fixture_report();
+    a.shard = Some(edgeparity::shard::Shard { index: 2, count: 2 });
+    let mut b = fixture_report();
+    b.shard = Some(edgeparity::shard::Shard { index: 1, count: 2 });
+    b.warnings = vec!["only in b".into()];
+    let (left, right): (Vec<_>, Vec<_>) = fixture_report()
+        .cases
+        .into_iter()
+        .partition(|c| c.suite == "api");
+    a.cases = left;
+    b.cases = right;
+    let write = |name: &str, r: &edgeparity::model::Report| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, r.to_json()).unwrap();
+        p
+    };
+    let paths = [write("a.json", &a), write("b.json", &b)];
+    let named: Vec<(String, edgeparity::model::Report)> = paths
+        .iter()
+        .zip([a, b])
+        .map(|(p, r)| (p.display().to_string(), r))
+        .collect();
+    let whole = edgeparity::report::merge(named, false).unwrap();
+    let (head, cases) = edgeparity::report::merge_files(&paths, false).unwrap();
+    assert!(head.cases.is_empty());
+    let mut streamed = Vec::new();
+    cases
+        .visit(Order::Plan, &mut |c| {
+            streamed.push(c.clone());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(streamed, whole.cases, "the same cases, in order of id");
+    let mut head_full = head.clone();
+    head_full.cases = streamed;
+    let json = |r: &edgeparity::model::Report| serde_json::to_value(r).unwrap();
+    assert_eq!(json(&head_full), json(&whole));
+    // The same refusals: one shard twice is "both shard", not an overlap.
+    let twice = [paths[0].clone(), paths[0].clone()];
+    let err = edgeparity::report::merge_files(&twice, false)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("are both shard 2/2"), "{err}");
+    // And a file that is no report says so, with its path.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"cases\": [{\"id\": 3}]}").unwrap();
+    let err = edgeparity::report::merge_files(&[junk.clone()], false)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.starts_with(&format!(
+            "{}: not an edgeparity report.json",
+            junk.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_nightly_workflow_shards_merges_summarises_and_gates_last() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci/nightly.yml");
     let w: serde_json::Value =

@@ -36,25 +36,27 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<i32> {
         previous,
         allow_partial,
     } = cmd;
-    let mut reports = Vec::new();
-    for d in &dirs {
-        let path = if d.is_dir() {
-            d.join("report.json")
-        } else {
-            d.clone()
-        };
-        let r = report::read(&path)?;
-        reports.push((path.display().to_string(), r));
-    }
+    let paths: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| {
+            if d.is_dir() {
+                d.join("report.json")
+            } else {
+                d.clone()
+            }
+        })
+        .collect();
+    // Last run's verdicts only: the rest of its cases is skipped unread.
     let previous = match &previous {
-        Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
+        Some(p) => Some(report::read_verdicts(p).context("--previous")?),
         None => None,
     };
-    let merged = report::merge(reports, allow_partial).context("cannot merge")?;
+    // The shards' cases are streamed into a spool, never all in memory.
+    let (merged, cases) = report::merge_files(&paths, allow_partial).context("cannot merge")?;
     for w in &merged.warnings {
         eprintln!("WARNING: {w}");
     }
-    let written = edgeparity::render::write_all(&merged, &out, previous.as_ref())
+    let written = edgeparity::render::write_streamed(&merged, &cases, &out, previous.as_deref())
         .with_context(|| format!("cannot write reports to {}", out.display()))?;
     let s = &merged.summary;
     say!("merged {} reports: {}", dirs.len(), s.counts());
