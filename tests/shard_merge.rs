@@ -299,7 +299,7 @@ fn merging_files_streams_the_same_report_as_merging_in_memory() {
     // And a file that is no report says so, with its path.
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{\"cases\": [{\"id\": 3}]}").unwrap();
-    let err = edgeparity::report::merge_files(&[junk.clone()], false)
+    let err = edgeparity::report::merge_files(std::slice::from_ref(&junk), false)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
