@@ -130,7 +130,7 @@ struct ProviderFile {
     /// The port this provider is asked on (default: the suite's, or the
     /// default port of `scheme` when that differs from the suite's).
     #[serde(default)]
-    #[schemars(with = "Option<u16>")]
+    #[schemars(with = "Option<u16>", range(min = 1))]
     port: Option<Spanned<u64>>,
     /// The Host header and TLS SNI this provider is asked with (an origin,
     /// a preview hostname); `{host}` is the case's host.
