@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::report::{CaseSource, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, Order};
 use crate::model::{
     check_expectation, CaseResult, DiffLine, Difference, Hunk, LineTag, Report, Severity, Verdict,
 };
@@ -111,7 +111,8 @@ pub fn render(report: &Report) -> String {
 
 /// `report.html` for `report` (its `cases` ignored) with `cases`, written
 /// as it is rendered: the page's head from the tally, then one case at a
-/// time (not at parity first, most severe first; then parity by id).
+/// time (not at parity first, most severe first, a group's cases whole
+/// under its roll-up; then parity by id).
 pub fn write(
     w: &mut dyn std::io::Write,
     report: &Report,
@@ -251,44 +252,80 @@ pub fn write(
         cases.count()
     );
 
-    // Cases: not at parity first, most severe first; then parity by id.
+    // Cases: not at parity first, most severe first, each group (one case
+    // run on several hosts, a matrix) whole in one place under its roll-up,
+    // ranked by its most severe case; then the rest at parity by id, a
+    // group's together.
+    let groups = group_tallies(cases, true);
+    let compact = report.summary.parity > FULL_PARITY;
     o.push_str("<main id=\"cases\">\n");
     let mut i = 0;
-    cases.visit(Order::Top, &mut |c| {
-        case(&mut o, report, c, i);
+    let mut at = Place::default();
+    // Cases at parity listed with their group in the first list.
+    let mut with_group = 0usize;
+    cases.visit(Order::Grouped, &mut |c| {
+        at.enter(&mut o, shown_group(c, &groups), &groups);
+        if c.verdict == Verdict::Parity && compact {
+            at.open_plist(&mut o);
+            compact_case(&mut o, &c.id, &c.suite);
+        } else {
+            at.close_plist(&mut o);
+            case(&mut o, report, c, i);
+        }
+        with_group += usize::from(c.verdict == Verdict::Parity);
         i += 1;
-        w.write_all(o.as_bytes())?;
-        o.clear();
+        if c.verdict != Verdict::Parity || o.len() >= 64 * 1024 {
+            w.write_all(o.as_bytes())?;
+            o.clear();
+        }
         Ok(())
     })?;
-    let compact = report.summary.parity > FULL_PARITY;
+    at.close(&mut o);
+    let rest = report.summary.parity.saturating_sub(with_group);
     if compact {
-        let _ = write!(
+        let above = if with_group > 0 {
+            format!(" ({with_group} more with their group above)")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
             o,
-            "<h2 class=\"plist\">{} cases at parity <small>by id, listed without their answers (more than {FULL_PARITY}); \
-             every detail is in report.json</small></h2>\n<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n",
-            report.summary.parity
+            "<h2 class=\"plist\">{rest} cases at parity{above} <small>by id, listed without their answers (more than {FULL_PARITY}); \
+             every detail is in report.json</small></h2>",
         );
-    }
-    if compact {
-        // From the keys alone: no case at parity is read back.
-        let mut quiet: Vec<(Box<str>, String)> = Vec::new();
+        // From the keys alone: no case at parity is read back. Those of a
+        // group with a case not at parity are in the first list.
+        let in_first = |g: &str| {
+            groups
+                .get(g)
+                .is_some_and(|t| t.counts.parity < t.counts.total)
+        };
+        let mut quiet: Vec<(Box<str>, Option<u32>, String)> = Vec::new();
         cases.for_each_key(&mut |k, suite| {
-            if k.verdict == Verdict::Parity {
-                quiet.push((k.id.clone(), suite.to_string()));
+            if k.verdict == Verdict::Parity && !k.group().is_some_and(in_first) {
+                quiet.push((k.id.clone(), k.group_len, suite.to_string()));
             }
         });
-        quiet.sort_unstable();
-        for (id, suite) in &quiet {
+        fn group(id: &str, len: Option<u32>) -> Option<&str> {
+            len.and_then(|n| id.get(..n as usize))
+        }
+        quiet.sort_unstable_by(|a, b| {
+            let (ga, gb) = (group(&a.0, a.1), group(&b.0, b.1));
+            (ga.unwrap_or(&a.0), &a.0).cmp(&(gb.unwrap_or(&b.0), &b.0))
+        });
+        for (id, len, suite) in &quiet {
+            let g = group(id, *len).filter(|g| groups.contains_key(*g));
+            at.enter(&mut o, g, &groups);
+            at.open_plist(&mut o);
             compact_case(&mut o, id, suite);
             if o.len() >= 64 * 1024 {
                 w.write_all(o.as_bytes())?;
                 o.clear();
             }
         }
-        o.push_str("</div>\n");
     } else {
         cases.visit(Order::ParityById, &mut |c| {
+            at.enter(&mut o, shown_group(c, &groups), &groups);
             case(&mut o, report, c, i);
             i += 1;
             if o.len() >= 64 * 1024 {
@@ -298,6 +335,7 @@ pub fn write(
             Ok(())
         })?;
     }
+    at.close(&mut o);
     if cases.count() == 0 {
         o.push_str("<p class=\"empty\">No cases in this report.</p>");
     }
@@ -338,6 +376,66 @@ pub fn write(
     o.push_str("<footer>Generated by edgeparity from report.json. Self-contained: this page loads nothing.</footer>\n");
     let _ = write!(o, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     w.write_all(o.as_bytes())
+}
+
+/// The groups shown with a head, by name (`report::group_tallies`).
+type Groups = std::collections::HashMap<Box<str>, GroupTally>;
+
+/// The group a case is shown under: its own, when the report holds at
+/// least two of its cases.
+fn shown_group<'a>(c: &'a CaseResult, groups: &Groups) -> Option<&'a str> {
+    group_of(c).filter(|g| groups.contains_key(*g))
+}
+
+/// Where the case list is being written: inside which group's section,
+/// and inside a compact list of cases at parity or not.
+#[derive(Default)]
+struct Place {
+    group: Option<String>,
+    plist: bool,
+}
+
+impl Place {
+    /// Go into `group`'s section (none: the list itself), closing what is
+    /// open and writing the group's head with its roll-up.
+    fn enter(&mut self, o: &mut String, group: Option<&str>, groups: &Groups) {
+        if group == self.group.as_deref() {
+            return;
+        }
+        self.close(o);
+        if let Some((g, t)) = group.and_then(|g| groups.get_key_value(g)) {
+            let _ = writeln!(
+                o,
+                "<section class=\"group\" data-group=\"{}\"><h3 class=\"ghead\">{}</h3>",
+                esc(g),
+                esc(&t.rollup(g))
+            );
+            self.group = Some(g.to_string());
+        }
+    }
+
+    /// Open a compact list of cases at parity, unless one is open.
+    fn open_plist(&mut self, o: &mut String) {
+        if !self.plist {
+            o.push_str("<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n");
+            self.plist = true;
+        }
+    }
+
+    /// Close whatever is open: back to the list itself.
+    fn close(&mut self, o: &mut String) {
+        self.close_plist(o);
+        if self.group.take().is_some() {
+            o.push_str("</section>\n");
+        }
+    }
+
+    fn close_plist(&mut self, o: &mut String) {
+        if self.plist {
+            o.push_str("</div>\n");
+            self.plist = false;
+        }
+    }
 }
 
 /// The case's anchor, from its id, so a link to a case holds from one run
