@@ -489,28 +489,35 @@ impl GroupTally {
     }
 }
 
+/// Which groups [`group_tallies`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupsWith {
+    /// Those with a case not at parity (all the text summary and
+    /// summary.md show, and report.html's first list).
+    NotParity,
+    /// Those whose cases are all at parity (report.html's second list).
+    OnlyParity,
+}
+
 /// The groups of at least two cases, counted from the keys alone (no case
-/// is read back); with `all` false, only those with a case not at parity
-/// (all the text summary and summary.md show), so that memory holds only
-/// the groups shown.
+/// is read back). Memory holds the names of the groups with a case not at
+/// parity and the tallies asked for, never one entry per case.
 pub fn group_tallies(
     cases: &dyn CaseSource,
-    all: bool,
+    which: GroupsWith,
 ) -> std::collections::HashMap<Box<str>, GroupTally> {
     let mut loud: std::collections::HashSet<Box<str>> = Default::default();
-    if !all {
-        cases.for_each_key(&mut |k, _| {
-            if let (Some(g), true) = (k.group(), k.verdict != Verdict::Parity) {
-                if !loud.contains(g) {
-                    loud.insert(g.into());
-                }
+    cases.for_each_key(&mut |k, _| {
+        if let (Some(g), true) = (k.group(), k.verdict != Verdict::Parity) {
+            if !loud.contains(g) {
+                loud.insert(g.into());
             }
-        });
-    }
+        }
+    });
     let mut out: std::collections::HashMap<Box<str>, GroupTally> = Default::default();
     cases.for_each_key(&mut |k, _| {
         let Some(g) = k.group() else { return };
-        if !all && !loud.contains(g) {
+        if loud.contains(g) != (which == GroupsWith::NotParity) {
             return;
         }
         let t = match out.get_mut(g) {
@@ -776,8 +783,9 @@ mod tests {
             case("s::e@z.test", Some("s::e"), "differs", Some("info")),
             case("s::one[a=1]", Some("s::one"), "differs", Some("info")),
         ];
-        let all = group_tallies(&cases, true);
-        let rollup = |g: &str| all.get(g).map(|t| t.rollup(g));
+        let loud = group_tallies(&cases, GroupsWith::NotParity);
+        let quiet = group_tallies(&cases, GroupsWith::OnlyParity);
+        let rollup = |g: &str| loud.get(g).or(quiet.get(g)).map(|t| t.rollup(g));
         assert_eq!(
             rollup("s::m").as_deref(),
             Some("s::m — 2 of 3 combinations differ")
@@ -792,10 +800,10 @@ mod tests {
         );
         // One case of a group in the report (a filter, a shard): no head.
         assert_eq!(rollup("s::one"), None);
-        let loud = group_tallies(&cases, false);
         let mut names: Vec<&str> = loud.keys().map(|k| &**k).collect();
         names.sort_unstable();
         assert_eq!(names, ["s::e", "s::m"]);
-        assert_eq!(loud["s::m"], all["s::m"]);
+        let names: Vec<&str> = quiet.keys().map(|k| &**k).collect();
+        assert_eq!(names, ["s::h"]);
     }
 }

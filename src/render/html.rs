@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, GroupsWith, Order};
 use crate::model::{
     check_expectation, CaseResult, DiffLine, Difference, Hunk, LineTag, Report, Severity, Verdict,
 };
@@ -256,7 +256,7 @@ pub fn write(
     // run on several hosts, a matrix) whole in one place under its roll-up,
     // ranked by its most severe case; then the rest at parity by id, a
     // group's together.
-    let groups = group_tallies(cases, true);
+    let groups = group_tallies(cases, GroupsWith::NotParity);
     let compact = report.summary.parity > FULL_PARITY;
     o.push_str("<main id=\"cases\">\n");
     let mut i = 0;
@@ -264,7 +264,7 @@ pub fn write(
     // Cases at parity listed with their group in the first list.
     let mut with_group = 0usize;
     cases.visit(Order::Grouped, &mut |c| {
-        at.enter(&mut o, shown_group(c, &groups), &groups);
+        at.enter(&mut o, shown_group(c, &groups));
         if c.verdict == Verdict::Parity && compact {
             at.open_plist(&mut o);
             compact_case(&mut o, &c.id, &c.suite);
@@ -295,37 +295,59 @@ pub fn write(
         );
         // From the keys alone: no case at parity is read back. Those of a
         // group with a case not at parity are in the first list.
-        let in_first = |g: &str| {
-            groups
-                .get(g)
-                .is_some_and(|t| t.counts.parity < t.counts.total)
-        };
         let mut quiet: Vec<(Box<str>, Option<u32>, String)> = Vec::new();
         cases.for_each_key(&mut |k, suite| {
-            if k.verdict == Verdict::Parity && !k.group().is_some_and(in_first) {
+            if k.verdict == Verdict::Parity && !k.group().is_some_and(|g| groups.contains_key(g)) {
                 quiet.push((k.id.clone(), k.group_len, suite.to_string()));
             }
         });
-        fn group(id: &str, len: Option<u32>) -> Option<&str> {
-            len.and_then(|n| id.get(..n as usize))
+        // Its group, from an entry's id and group length.
+        fn quiet_group(q: &(Box<str>, Option<u32>, String)) -> Option<&str> {
+            q.1.and_then(|n| q.0.get(..n as usize))
         }
         quiet.sort_unstable_by(|a, b| {
-            let (ga, gb) = (group(&a.0, a.1), group(&b.0, b.1));
+            let (ga, gb) = (quiet_group(a), quiet_group(b));
             (ga.unwrap_or(&a.0), &a.0).cmp(&(gb.unwrap_or(&b.0), &b.0))
         });
-        for (id, len, suite) in &quiet {
-            let g = group(id, *len).filter(|g| groups.contains_key(*g));
-            at.enter(&mut o, g, &groups);
+        // A group's cases are next to one another: counted by looking
+        // ahead, so no tally of the groups at parity is kept.
+        let mut j = 0;
+        while j < quiet.len() {
+            let g = quiet_group(&quiet[j]);
+            let run = match g {
+                Some(g) => quiet[j..]
+                    .iter()
+                    .take_while(|q| quiet_group(q) == Some(g))
+                    .count(),
+                None => 1,
+            };
+            let tally = GroupTally {
+                counts: crate::model::Summary {
+                    total: run,
+                    parity: run,
+                    ..Default::default()
+                },
+                matrix: quiet[j..j + run].iter().any(|q| {
+                    q.0.get(q.1.unwrap_or(0) as usize..)
+                        .is_some_and(|r| r.starts_with('['))
+                }),
+            };
+            at.enter(&mut o, g.filter(|_| run >= 2).map(|g| (g, &tally)));
             at.open_plist(&mut o);
-            compact_case(&mut o, id, suite);
+            for (id, _, suite) in &quiet[j..j + run] {
+                compact_case(&mut o, id, suite);
+            }
             if o.len() >= 64 * 1024 {
                 w.write_all(o.as_bytes())?;
                 o.clear();
             }
+            j += run;
         }
     } else {
+        // At most FULL_PARITY cases: their groups' tallies are small.
+        let quiet_groups = group_tallies(cases, GroupsWith::OnlyParity);
         cases.visit(Order::ParityById, &mut |c| {
-            at.enter(&mut o, shown_group(c, &groups), &groups);
+            at.enter(&mut o, shown_group(c, &quiet_groups));
             case(&mut o, report, c, i);
             i += 1;
             if o.len() >= 64 * 1024 {
@@ -381,10 +403,10 @@ pub fn write(
 /// The groups shown with a head, by name (`report::group_tallies`).
 type Groups = std::collections::HashMap<Box<str>, GroupTally>;
 
-/// The group a case is shown under: its own, when the report holds at
-/// least two of its cases.
-fn shown_group<'a>(c: &'a CaseResult, groups: &Groups) -> Option<&'a str> {
-    group_of(c).filter(|g| groups.contains_key(*g))
+/// The group a case is shown under, with its tally: its own, when
+/// `groups` counts it (the report holds at least two of its cases).
+fn shown_group<'a>(c: &'a CaseResult, groups: &'a Groups) -> Option<(&'a str, &'a GroupTally)> {
+    group_of(c).and_then(|g| groups.get_key_value(g).map(|(g, t)| (&**g, t)))
 }
 
 /// Where the case list is being written: inside which group's section,
@@ -398,12 +420,12 @@ struct Place {
 impl Place {
     /// Go into `group`'s section (none: the list itself), closing what is
     /// open and writing the group's head with its roll-up.
-    fn enter(&mut self, o: &mut String, group: Option<&str>, groups: &Groups) {
-        if group == self.group.as_deref() {
+    fn enter(&mut self, o: &mut String, group: Option<(&str, &GroupTally)>) {
+        if group.map(|(g, _)| g) == self.group.as_deref() {
             return;
         }
         self.close(o);
-        if let Some((g, t)) = group.and_then(|g| groups.get_key_value(g)) {
+        if let Some((g, t)) = group {
             let _ = writeln!(
                 o,
                 "<section class=\"group\" data-group=\"{}\"><h3 class=\"ghead\">{}</h3>",

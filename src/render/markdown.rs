@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, GroupsWith, Order};
 use crate::model::Verdict;
 use crate::model::{CaseResult, Report};
 
@@ -116,7 +116,7 @@ pub fn write(
         }
         Ok(())
     })?;
-    let groups = group_tallies(cases, false);
+    let groups = group_tallies(cases, GroupsWith::NotParity);
     w.write_all(text(head, cases, tally, &top, &groups, &allowed, previous).as_bytes())
 }
 

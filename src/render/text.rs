@@ -1,7 +1,7 @@
 //! The readable summary printed at the end of a run, and one case as text
 //! (also the libtest runner's failure message).
 
-use crate::model::report::{group_of, group_tallies, CaseSource, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupsWith, Order};
 use crate::model::{check_expectation, CaseResult, Report};
 
 /// The readable summary printed at the end of a run: one line per case that
@@ -22,7 +22,7 @@ pub fn text_of(report: &Report, cases: &dyn CaseSource) -> std::io::Result<Strin
     }
     // A group's cases (several hosts, a matrix) one after another under
     // its roll-up line.
-    let groups = group_tallies(cases, false);
+    let groups = group_tallies(cases, GroupsWith::NotParity);
     let mut current: Option<String> = None;
     cases.visit(Order::NotParityGrouped, &mut |c| {
         let g = group_of(c).filter(|g| groups.contains_key(*g));
