@@ -612,26 +612,29 @@ fn groups_of<'a>(keys: &[(&'a SortKey, usize)]) -> std::collections::HashSet<&'a
 /// order) after its cases in `first`. A case of `then` whose group has no
 /// case in `first` is left out.
 fn together(first: Vec<(&SortKey, usize)>, then: Vec<(&SortKey, usize)>) -> Vec<usize> {
-    let mut units: Vec<Vec<usize>> = Vec::new();
+    // Each case gets the rank of its unit (its group's, or its own), then
+    // a stable sort by it keeps the order within a unit.
     let mut unit_of: std::collections::HashMap<&str, usize> = Default::default();
+    let mut units = 0usize;
+    let mut ranked: Vec<(usize, usize)> = Vec::with_capacity(first.len() + then.len());
     for (k, i) in first {
-        match k.group() {
-            Some(g) => match unit_of.get(g) {
-                Some(&u) => units[u].push(i),
-                None => {
-                    unit_of.insert(g, units.len());
-                    units.push(vec![i]);
-                }
-            },
-            None => units.push(vec![i]),
-        }
+        let mut next = || {
+            units += 1;
+            units - 1
+        };
+        let u = match k.group() {
+            Some(g) => *unit_of.entry(g).or_insert_with(next),
+            None => next(),
+        };
+        ranked.push((u, i));
     }
     for (k, i) in then {
         if let Some(&u) = k.group().and_then(|g| unit_of.get(g)) {
-            units[u].push(i);
+            ranked.push((u, i));
         }
     }
-    units.into_iter().flatten().collect()
+    ranked.sort_by_key(|(u, _)| *u);
+    ranked.into_iter().map(|(_, i)| i).collect()
 }
 
 impl CaseSource for Vec<CaseResult> {
