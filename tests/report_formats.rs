@@ -917,4 +917,16 @@ fn a_large_report_keeps_groups_whole_in_the_compact_list() {
         html.matches("</section>").count()
     );
     assert_eq!(html.matches("<div").count(), html.matches("</div>").count());
+    // The same from a spool.
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = edgeparity::spool::Spool::new(dir.path(), r.cases.len()).unwrap();
+    for (i, c) in r.cases.iter().enumerate() {
+        spool.push(i, c).unwrap();
+    }
+    let spooled = spool.finish().unwrap();
+    let mut head = r.clone();
+    head.cases.clear();
+    render::write_streamed(&head, &spooled, dir.path(), None).unwrap();
+    let from_spool = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(from_spool == html, "report.html differs from a spool");
 }

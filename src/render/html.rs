@@ -261,17 +261,37 @@ pub fn write(
     o.push_str("<main id=\"cases\">\n");
     let mut i = 0;
     let mut at = Place::default();
+    // Past FULL_PARITY, a group's cases at parity are listed from their
+    // keys (never read back) after its cases not at parity.
+    let mut quiet_of = Quiet::default();
+    if compact {
+        cases.for_each_key(&mut |k, suite| match k.group() {
+            Some(g) if k.verdict == Verdict::Parity && groups.contains_key(g) => {
+                let list = match quiet_of.get_mut(g) {
+                    Some(l) => l,
+                    None => quiet_of.entry(g.into()).or_default(),
+                };
+                list.push((k.id.clone(), suite.to_string()));
+            }
+            _ => {}
+        });
+        for list in quiet_of.values_mut() {
+            list.sort_unstable();
+        }
+    }
     // Cases at parity listed with their group in the first list.
     let mut with_group = 0usize;
-    cases.visit(Order::Grouped, &mut |c| {
-        at.enter(&mut o, shown_group(c, &groups));
-        if c.verdict == Verdict::Parity && compact {
-            at.open_plist(&mut o);
-            compact_case(&mut o, &c.id, &c.suite);
-        } else {
-            at.close_plist(&mut o);
-            case(&mut o, report, c, i);
-        }
+    let order = if compact {
+        Order::TopGrouped
+    } else {
+        Order::Grouped
+    };
+    cases.visit(order, &mut |c| {
+        let g = shown_group(c, &groups);
+        with_group += at.end_group(&mut o, g.map(|(g, _)| g), &quiet_of);
+        at.enter(&mut o, g);
+        at.close_plist(&mut o);
+        case(&mut o, report, c, i);
         with_group += usize::from(c.verdict == Verdict::Parity);
         i += 1;
         if c.verdict != Verdict::Parity || o.len() >= 64 * 1024 {
@@ -280,6 +300,7 @@ pub fn write(
         }
         Ok(())
     })?;
+    with_group += at.end_group(&mut o, None, &quiet_of);
     at.close(&mut o);
     let rest = report.summary.parity.saturating_sub(with_group);
     if compact {
@@ -403,6 +424,9 @@ pub fn write(
 /// The groups shown with a head, by name (`report::group_tallies`).
 type Groups = std::collections::HashMap<Box<str>, GroupTally>;
 
+/// Per group, its cases at parity: id and suite, by id.
+type Quiet = std::collections::HashMap<Box<str>, Vec<(Box<str>, String)>>;
+
 /// The group a case is shown under, with its tally: its own, when
 /// `groups` counts it (the report holds at least two of its cases).
 fn shown_group<'a>(c: &'a CaseResult, groups: &'a Groups) -> Option<(&'a str, &'a GroupTally)> {
@@ -442,6 +466,24 @@ impl Place {
             o.push_str("<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n");
             self.plist = true;
         }
+    }
+
+    /// Before leaving the current group for `next`: its cases at parity
+    /// in `quiet` (a compact list), if any. Returns how many.
+    fn end_group(&mut self, o: &mut String, next: Option<&str>, quiet: &Quiet) -> usize {
+        let Some(list) = self
+            .group
+            .as_deref()
+            .filter(|g| Some(*g) != next)
+            .and_then(|g| quiet.get(g))
+        else {
+            return 0;
+        };
+        self.open_plist(o);
+        for (id, suite) in list {
+            compact_case(o, id, suite);
+        }
+        list.len()
     }
 
     /// Close whatever is open: back to the list itself.
