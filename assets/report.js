@@ -3,6 +3,7 @@
   "use strict";
   var boxes = Array.prototype.slice.call(document.querySelectorAll("#filters input[type=checkbox]"));
   var rows = Array.prototype.slice.call(document.querySelectorAll("#cases .case"));
+  var sections = Array.prototype.slice.call(document.querySelectorAll("#cases section.group"));
   var shown = document.getElementById("shown");
   var search = document.getElementById("q");
   var groups = ["verdict", "severity", "suite"];
@@ -30,6 +31,9 @@
       r.hidden = !on;
       if (on) { n += 1; }
     });
+    // A group (one case on several hosts, a matrix) with no case shown
+    // hides its head too.
+    sections.forEach(function (g) { g.hidden = g.querySelector(".case:not([hidden])") === null; });
     if (shown) { shown.textContent = n + " of " + rows.length + " cases shown"; }
   }
   function fromHash() {

@@ -130,7 +130,7 @@ struct ProviderFile {
     /// The port this provider is asked on (default: the suite's, or the
     /// default port of `scheme` when that differs from the suite's).
     #[serde(default)]
-    #[schemars(with = "Option<u16>")]
+    #[schemars(with = "Option<u16>", range(min = 1))]
     port: Option<Spanned<u64>>,
     /// The Host header and TLS SNI this provider is asked with (an origin,
     /// a preview hostname); `{host}` is the case's host.
@@ -139,7 +139,8 @@ struct ProviderFile {
     host: Option<Spanned<String>>,
     /// Headers added to every request this provider gets (over a case's of
     /// the same name). `${NAME}` fills a value from the environment; every
-    /// value is a secret, masked in everything written.
+    /// value is a secret, masked in everything written, so at least 3 bytes
+    /// long once filled.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     headers: BTreeMap<String, Spanned<String>>,
@@ -623,6 +624,20 @@ fn endpoint(
                 format!("`{k}` with this value is not a valid header"),
             ));
         }
+        // Every value here is a secret, masked in everything written; one
+        // too short to mask would be written in clear, so it is refused.
+        let min = crate::redact::MIN_SECRET_LEN;
+        if value.len() < min {
+            return Err(InputError::invalid(
+                Location::of(path, v),
+                format!("{pkey}.headers.{k}"),
+                format!(
+                    "the value of `{k}` is shorter than {min} bytes: a provider's header \
+                     values are secrets, masked in every report, and one this short \
+                     cannot be masked (it would match everywhere); use a longer value"
+                ),
+            ));
+        }
         headers.push((k.clone(), value));
     }
     Ok(Endpoint {
@@ -915,7 +930,11 @@ environments:
     #[test]
     fn a_provider_sets_its_scheme_port_host_and_secret_headers() {
         let text = "environments:\n  dev:\n    baseline: fastly\n    providers:\n      fastly:\n        addrs: [\"127.0.0.2\"]\n        headers: {X-Staging-Key: \"k-${KEY}\"}\n      worker:\n        kind: worker\n        addrs: [\"127.0.0.1\"]\n        scheme: http\n        port: 8787\n        host: \"preview.{host}\"\n        fingerprint: false\n";
-        let lookup = |k: &str| (k == "KEY").then(|| "s3cret".to_string());
+        let lookup = |k: &str| match k {
+            "KEY" => Some("s3cret".to_string()),
+            "SHORT" => Some("s3".to_string()),
+            _ => None,
+        };
         let c = Config::parse_with(Path::new("p.yaml"), text, &lookup).unwrap();
         let env = c.environment(None).unwrap();
         let worker = env.providers.iter().find(|p| p.name == "worker").unwrap();
@@ -956,14 +975,35 @@ environments:
             ),
             ("k-${KEY}", "k-${NOPE}", "p.yaml:7:", "NOPE"),
             ("X-Staging-Key", "X Key", "p.yaml:7:", "not a valid header"),
+            // A value too short to mask, written or filled from ${KEY}.
+            (
+                "\"k-${KEY}\"",
+                "\"ab\"",
+                "p.yaml:7:",
+                "key `environments.dev.providers.fastly.headers.X-Staging-Key`",
+            ),
+            (
+                "\"k-${KEY}\"",
+                "\"${SHORT}\"",
+                "p.yaml:7:",
+                "shorter than 3 bytes",
+            ),
+            ("\"k-${KEY}\"", "\"\"", "p.yaml:7:", "shorter than 3 bytes"),
         ] {
             let bad = text.replace(from, to);
             let e = Config::parse_with(Path::new("p.yaml"), &bad, &lookup)
                 .unwrap_err()
                 .to_string();
             assert!(e.starts_with(at) && e.contains(why), "{to}: {e}");
-            assert!(!e.contains("s3cret"), "{e}");
+            assert!(!e.contains("s3cret") && !e.contains("s3\""), "{e}");
         }
+        // Three bytes is the shortest value accepted: the redactor masks it.
+        let short = text.replace("\"k-${KEY}\"", "\"abc\"");
+        let c = Config::parse_with(Path::new("p.yaml"), &short, &lookup).unwrap();
+        let env = c.environment(None).unwrap();
+        assert_eq!(env.secrets, vec!["abc".to_string()]);
+        let masked = crate::redact::Redactor::new(env.secrets.clone()).text("x-abc-y");
+        assert_eq!(masked, format!("x-{}-y", crate::redact::MASK));
         // An address with a port says where the port goes.
         let bad = text.replace("[\"127.0.0.1\"]", "[\"127.0.0.1:8787\"]");
         let e = Config::parse_with(Path::new("p.yaml"), &bad, &lookup)

@@ -194,52 +194,21 @@ impl Executor {
     /// Cap the requests sent to each provider; says what it did in
     /// `self.rate`. The default caps a provider with any address off
     /// loopback at [`DEFAULT_RATE`] and leaves one only on loopback
-    /// unlimited.
+    /// unlimited (see [`rate_plan`]).
     pub fn set_rate(&mut self, rate: Rate) {
         self.pacers.clear();
-        let on_loopback = |e: &Endpoint| {
-            e.pinned
-                .values()
-                .flatten()
-                .flatten()
-                .all(|ip| ip.is_loopback())
-        };
-        let (capped, free): (Vec<&String>, Vec<&String>) =
-            self.endpoints.keys().partition(|name| match rate {
-                Rate::Off => false,
-                Rate::PerSecond(_) => true,
-                Rate::Default => !self.endpoints.get(*name).is_some_and(on_loopback),
-            });
-        let (capped, free): (Vec<String>, Vec<String>) = (
-            capped.into_iter().cloned().collect(),
-            free.into_iter().cloned().collect(),
-        );
-        let per_second = match rate {
-            Rate::PerSecond(n) => n,
-            _ => DEFAULT_RATE,
-        };
-        for name in &capped {
-            self.pacers.insert(name.to_string(), Pacer::new(per_second));
+        let providers: Vec<(&str, bool)> = self
+            .endpoints
+            .iter()
+            .map(|(name, e)| (name.as_str(), e.on_loopback()))
+            .collect();
+        let plan = rate_plan(rate, &providers);
+        if let Some(per_second) = plan.per_second {
+            for name in &plan.capped {
+                self.pacers.insert(name.clone(), Pacer::new(per_second));
+            }
         }
-        let list = |v: &[String]| v.join(", ");
-        self.rate = match rate {
-            Rate::Off => "unlimited (--rate off)".to_string(),
-            Rate::PerSecond(n) => format!("at most {n} requests/s to each provider (--rate)"),
-            Rate::Default if capped.is_empty() => {
-                "unlimited: every provider is on a loopback address (--rate N/s caps it)".into()
-            }
-            Rate::Default => {
-                let mut s = format!(
-                    "at most {DEFAULT_RATE} requests/s to each of {} (the default off loopback; \
-                     --rate N/s or --rate off to change)",
-                    list(&capped)
-                );
-                if !free.is_empty() {
-                    s.push_str(&format!("; unlimited to {} (loopback)", list(&free)));
-                }
-                s
-            }
-        };
+        self.rate = plan.message;
     }
 
     /// Send one request to one provider and read the whole response.
@@ -403,6 +372,14 @@ fn client_builder(
 }
 
 impl Endpoint {
+    /// Whether every address this provider is pinned to, for every host,
+    /// is a loopback address (IPv4-mapped IPv6 taken as the IPv4 address it
+    /// maps). Hosts whose addresses could not be found count for nothing:
+    /// no request reaches them.
+    fn on_loopback(&self) -> bool {
+        all_on_loopback(&self.pinned)
+    }
+
     /// The addresses this provider is pinned to for the request's host and
     /// port, or why there are none.
     fn pinned_for(&self, req: &RequestSpec) -> Result<&Vec<IpAddr>, String> {
@@ -429,22 +406,98 @@ fn header_lines(map: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// An address and port two providers share for one suite origin
-/// (IPv4-mapped IPv6 taken as the IPv4 address it maps), for pinned and
-/// resolved targets alike. One address on two ports is two servers (a
-/// local `wrangler dev` beside another local server).
-fn shared_address(asked: &[(&Origin, &str, u16, Vec<IpAddr>)]) -> Result<(), SetupError> {
-    let canon = |ip: &IpAddr| match ip {
+/// An IPv4-mapped IPv6 address as the IPv4 address it maps; any other as
+/// it is.
+fn canonical_ip(ip: &IpAddr) -> IpAddr {
+    match ip {
         IpAddr::V6(v6) => v6
             .to_ipv4_mapped()
             .map(IpAddr::V4)
             .unwrap_or(IpAddr::V6(*v6)),
         v4 => *v4,
+    }
+}
+
+/// Whether every address in a provider's pinned map is a loopback address
+/// (see [`Endpoint::on_loopback`]).
+fn all_on_loopback(pinned: &BTreeMap<(String, u16), Result<Vec<IpAddr>, String>>) -> bool {
+    pinned
+        .values()
+        .flatten()
+        .flatten()
+        .all(|ip| canonical_ip(ip).is_loopback())
+}
+
+/// What a [`Rate`] does to a run's providers: which are capped, at how
+/// many requests per second, and the sentence `run` prints about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatePlan {
+    /// The providers capped, in the order given.
+    pub capped: Vec<String>,
+    /// Their cap in requests per second (`None` when none is capped).
+    pub per_second: Option<f64>,
+    /// What `run` prints at start (`rate: ...`).
+    pub message: String,
+}
+
+/// Decide the cap for each provider, given its name and whether all its
+/// addresses are on loopback: `--rate N/s` caps every provider, `--rate
+/// off` none, and the default caps at [`DEFAULT_RATE`] each provider with
+/// any address off loopback (a production edge, a staging host) and leaves
+/// unlimited one only on loopback (the testbed, a local `wrangler dev`).
+pub fn rate_plan(rate: Rate, providers: &[(&str, bool)]) -> RatePlan {
+    let is_capped = |loopback: bool| match rate {
+        Rate::Off => false,
+        Rate::PerSecond(_) => true,
+        Rate::Default => !loopback,
     };
+    let (mut capped, mut free) = (Vec::new(), Vec::new());
+    for &(name, loopback) in providers {
+        if is_capped(loopback) {
+            capped.push(name.to_string());
+        } else {
+            free.push(name.to_string());
+        }
+    }
+    let per_second = match rate {
+        _ if capped.is_empty() => None,
+        Rate::PerSecond(n) => Some(n),
+        _ => Some(DEFAULT_RATE),
+    };
+    let message = match rate {
+        Rate::Off => "unlimited (--rate off)".to_string(),
+        Rate::PerSecond(n) => format!("at most {n} requests/s to each provider (--rate)"),
+        Rate::Default if capped.is_empty() => {
+            "unlimited: every provider is on a loopback address (--rate N/s caps it)".into()
+        }
+        Rate::Default => {
+            let mut s = format!(
+                "at most {DEFAULT_RATE} requests/s to each of {} (the default off loopback; \
+                 --rate N/s or --rate off to change)",
+                capped.join(", ")
+            );
+            if !free.is_empty() {
+                s.push_str(&format!("; unlimited to {} (loopback)", free.join(", ")));
+            }
+            s
+        }
+    };
+    RatePlan {
+        capped,
+        per_second,
+        message,
+    }
+}
+
+/// An address and port two providers share for one suite origin
+/// (IPv4-mapped IPv6 taken as the IPv4 address it maps), for pinned and
+/// resolved targets alike. One address on two ports is two servers (a
+/// local `wrangler dev` beside another local server).
+fn shared_address(asked: &[(&Origin, &str, u16, Vec<IpAddr>)]) -> Result<(), SetupError> {
     let mut seen: BTreeMap<(&Origin, IpAddr, u16), &str> = BTreeMap::new();
     for (origin, provider, port, addrs) in asked {
         for ip in addrs {
-            let key = (*origin, canon(ip), *port);
+            let key = (*origin, canonical_ip(ip), *port);
             match seen.get(&key) {
                 Some(other) if other != provider => {
                     return Err(SetupError::SharedAddress {
@@ -893,6 +946,91 @@ mod tests {
 
     fn text() -> Vec<u8> {
         "hello edge parity\n".repeat(500).into_bytes()
+    }
+
+    #[test]
+    fn the_default_rate_caps_only_providers_off_loopback() {
+        let all_local = [("cloudflare", true), ("fastly", true)];
+        let p = rate_plan(Rate::Default, &all_local);
+        assert!(p.capped.is_empty(), "{p:?}");
+        assert_eq!(p.per_second, None);
+        assert_eq!(
+            p.message,
+            "unlimited: every provider is on a loopback address (--rate N/s caps it)"
+        );
+
+        let remote = [("cloudflare", false), ("fastly", false)];
+        let p = rate_plan(Rate::Default, &remote);
+        assert_eq!(p.capped, ["cloudflare", "fastly"]);
+        assert_eq!(p.per_second, Some(DEFAULT_RATE));
+        assert_eq!(DEFAULT_RATE, 10.0);
+        assert_eq!(
+            p.message,
+            "at most 10 requests/s to each of cloudflare, fastly (the default off loopback; \
+             --rate N/s or --rate off to change)"
+        );
+
+        // A production edge beside a local `wrangler dev`: only the edge is
+        // capped, and the message names both sides.
+        let mixed = [("fastly", false), ("worker", true)];
+        let p = rate_plan(Rate::Default, &mixed);
+        assert_eq!(p.capped, ["fastly"]);
+        assert_eq!(p.per_second, Some(10.0));
+        assert_eq!(
+            p.message,
+            "at most 10 requests/s to each of fastly (the default off loopback; \
+             --rate N/s or --rate off to change); unlimited to worker (loopback)"
+        );
+    }
+
+    #[test]
+    fn an_explicit_rate_applies_to_every_provider_whatever_its_address() {
+        let mixed = [("fastly", false), ("worker", true)];
+        let p = rate_plan(Rate::PerSecond(2.5), &mixed);
+        assert_eq!(p.capped, ["fastly", "worker"]);
+        assert_eq!(p.per_second, Some(2.5));
+        assert_eq!(
+            p.message,
+            "at most 2.5 requests/s to each provider (--rate)"
+        );
+
+        let p = rate_plan(Rate::Off, &mixed);
+        assert!(p.capped.is_empty(), "{p:?}");
+        assert_eq!(p.per_second, None);
+        assert_eq!(p.message, "unlimited (--rate off)");
+    }
+
+    #[test]
+    fn a_provider_is_on_loopback_only_when_every_pinned_address_is() {
+        let on_loopback = |addrs: &[(&str, Result<Vec<&str>, &str>)]| {
+            let pinned: BTreeMap<(String, u16), Result<Vec<IpAddr>, String>> = addrs
+                .iter()
+                .map(|(host, ips)| {
+                    let ips = ips
+                        .clone()
+                        .map(|v| v.iter().map(|ip| ip.parse().unwrap()).collect())
+                        .map_err(str::to_string);
+                    ((host.to_string(), 443), ips)
+                })
+                .collect();
+            all_on_loopback(&pinned)
+        };
+        assert!(on_loopback(&[("a.test", Ok(vec!["127.0.0.2", "::1"]))]));
+        assert!(on_loopback(&[("a.test", Ok(vec!["::ffff:127.0.0.3"]))]));
+        assert!(!on_loopback(&[(
+            "a.test",
+            Ok(vec!["127.0.0.2", "203.0.113.7"])
+        )]));
+        // One host local, another on an edge: the provider is off loopback.
+        assert!(!on_loopback(&[
+            ("a.test", Ok(vec!["127.0.0.2"])),
+            ("b.test", Ok(vec!["2001:db8::1"])),
+        ]));
+        // A host whose lookup failed is never asked, so it does not count.
+        assert!(on_loopback(&[
+            ("a.test", Ok(vec!["127.0.0.2"])),
+            ("b.test", Err("no address")),
+        ]));
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub struct Redactor {
 
 pub const MASK: &str = "[REDACTED]";
 
+/// The shortest secret value masked: a shorter one would match all over a
+/// report (a one-letter token masks every such letter), so it is not
+/// masked, and the inputs that declare every value a secret (a provider's
+/// `headers:`) refuse it.
+pub const MIN_SECRET_LEN: usize = 3;
+
 impl Redactor {
     /// A redactor for these secret values, and every encoded form of each
     /// that may leave the process: percent-encoded as a URL library writes
@@ -33,12 +39,12 @@ impl Redactor {
     /// text, as when a server echoes `Basic base64(user:token)`).
     pub fn new(secrets: Vec<String>) -> Redactor {
         let mut all: Vec<String> = Vec::new();
-        for s in secrets.iter().filter(|s| s.len() >= 3) {
+        for s in secrets.iter().filter(|s| s.len() >= MIN_SECRET_LEN) {
             for v in std::iter::once(s.clone())
                 .chain(percent_forms(s))
                 .chain(base64_forms(s))
             {
-                if v.len() >= 3 && !all.contains(&v) {
+                if v.len() >= MIN_SECRET_LEN && !all.contains(&v) {
                     all.push(v);
                 }
             }

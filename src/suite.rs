@@ -66,7 +66,10 @@ struct DefaultsFile {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     ignore_headers: Vec<Spanned<String>>,
-    /// JSON Pointers left out of every JSON body comparison.
+    /// JSON Pointers (RFC 6901) left out of every JSON body comparison. A
+    /// segment that is exactly `*` matches every member or element of one
+    /// level (`/items/*/ts`); exactly `**` matches any depth, none included
+    /// (`/**/trace`: every `trace`, the top level's too).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     ignore_json: Vec<Spanned<String>>,
@@ -128,7 +131,11 @@ pub(crate) struct CaseFile {
     /// Response headers left out of this case's comparison.
     #[serde(default)]
     ignore_headers: Vec<String>,
-    /// JSON Pointers left out of this case's JSON body comparison.
+    /// JSON Pointers (RFC 6901) left out of this case's JSON body
+    /// comparison (over the defaults'). A segment that is exactly `*`
+    /// matches every member or element of one level (`/items/*/ts`);
+    /// exactly `**` matches any depth, none included (`/**/trace`: every
+    /// `trace`, the top level's too).
     #[serde(default)]
     ignore_json: Vec<String>,
     /// Per-request timeout in milliseconds.

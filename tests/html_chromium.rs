@@ -415,3 +415,38 @@ fn no_horizontal_overflow_at_a_phones_390_px() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
     let _ = std::fs::write("/tmp/edgeparity-report-390.png", &png);
 }
+
+/// A group's section (a matrix, one case on several hosts) hides when the
+/// filters hide all its cases, and shows when one of them is shown.
+#[test]
+fn filters_hide_a_group_with_no_case_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_html(
+        dir.path(),
+        &edgeparity::render::html::render(&grouped_report()),
+    );
+    let section = |dom: &str, group: &str| -> Option<bool> {
+        let re = regex::Regex::new(&format!(
+            r#"<section class="group" data-group="{}"( hidden="")?>"#,
+            regex::escape(group)
+        ))
+        .unwrap();
+        re.captures(dom).map(|c| c.get(1).is_none())
+    };
+    let all = dump(&path, "");
+    for g in ["shop::home", "shop::about", "api::feed"] {
+        assert_eq!(section(&all, g), Some(true), "{g} shown by default");
+    }
+    // Only differs: the group all at parity hides, the others stay.
+    let dom = dump(&path, "#verdict=differs");
+    assert_eq!(section(&dom, "shop::about"), Some(false));
+    assert_eq!(section(&dom, "shop::home"), Some(true));
+    assert!(visible(&dom).contains(&"shop::home[lang=ja]".to_string()));
+    assert!(!visible(&dom).contains(&"shop::home[lang=en]".to_string()));
+    // A search for one combination keeps its group's head and no other.
+    let dom = dump(&path, "#q=lang%3Dfr");
+    assert_eq!(visible(&dom), ["shop::home[lang=fr]"]);
+    assert_eq!(section(&dom, "shop::home"), Some(true));
+    assert_eq!(section(&dom, "api::feed"), Some(false));
+    assert_eq!(section(&dom, "shop::about"), Some(false));
+}

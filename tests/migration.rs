@@ -644,6 +644,53 @@ fn a_matrix_runs_every_combination_under_its_own_id() {
         let text = read(&p, &format!("reports/latest/{file}"));
         assert!(text.contains(id), "{file}: {text}");
     }
+    // The combinations sit together under their group's roll-up: in the
+    // text summary (plan order), summary.md and report.html.
+    let heads: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("GROUP ") || l.starts_with("DIFFERS "))
+        .collect();
+    let mut want_heads = vec!["GROUP    m::home — 4 of 8 combinations differ".to_string()];
+    want_heads.extend(differs.iter().map(|id| format!("DIFFERS  {id}")));
+    assert_eq!(heads, want_heads, "{out}");
+    let md = read(&p, "reports/latest/summary.md");
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| **m::") || l.starts_with("| m::"))
+        .collect();
+    assert_eq!(
+        rows.first().copied(),
+        Some("| **m::home — 4 of 8 combinations differ** | | | |"),
+        "{md}"
+    );
+    assert_eq!(rows.len(), 5, "{md}");
+    for row in &rows[1..] {
+        assert!(row.starts_with(r"| m::home\[lang=fr,"), "{row}: {md}");
+    }
+    let html = read(&p, "reports/latest/report.html");
+    let section = |group: &str, rollup: &str| -> String {
+        let open = format!(
+            "<section class=\"group\" data-group=\"{group}\"><h3 class=\"ghead\">{rollup}</h3>"
+        );
+        let start = html
+            .find(&open)
+            .unwrap_or_else(|| panic!("no {open}: {html}"));
+        let len = html[start..].find("</section>").expect("section closed");
+        html[start..start + len].to_string()
+    };
+    let home = section("m::home", "m::home — 4 of 8 combinations differ");
+    let cards: Vec<&str> = home
+        .split("<span class=\"cid\">")
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .collect();
+    // Its four that differ, then its four at parity (by id): all eight.
+    assert_eq!(cards.len(), 8, "{cards:?}");
+    for (i, id) in cards.iter().enumerate() {
+        assert_eq!(i < 4, id.contains("lang=fr"), "{cards:?}");
+    }
+    let who = section("m::who", "m::who — 2 combinations, all at parity");
+    assert!(who.contains("m::who[user=alice]@a.test") && who.contains("m::who[user=bob]@a.test"));
     // libtest: trials carry the same names; an exact filter selects one.
     let settings =
         edgeparity::testrunner::Settings::new(p.path("parity.yaml"), None, vec![p.path("suites")]);

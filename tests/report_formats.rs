@@ -720,3 +720,213 @@ fn report_html_of_100k_cases_stays_under_10_mib() {
     let small = render::html::render(&bulk_report(10));
     assert!(!small.contains("class=\"plist\""));
 }
+
+/// The cases of one written case (a matrix, several hosts) sit together in
+/// the text summary, summary.md and report.html, under their group's
+/// roll-up; a group ranks by its most severe case; a spooled run renders
+/// the same.
+#[test]
+fn a_groups_cases_sit_together_under_its_rollup_in_every_report() {
+    let r = grouped_report();
+
+    // Text summary: plan order, a group's cases together where its first
+    // one is (`shop::zz`, planned between two of `shop::home`, comes after).
+    let text = render::text::render_text(&r);
+    let heads: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with(' ') && !l.starts_with("WARNING"))
+        .take_while(|l| !l.contains(" cases: "))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "DIFFERS  checkout::cart",
+            "DIFFERS  checkout::home",
+            "DIFFERS  checkout::pay",
+            "DIFFERS  api::price",
+            "FLAKY    api::etag",
+            "ERROR    api::user",
+            "NO-GOLDEN api::legacy",
+            "GROUP    shop::home — 2 of 4 combinations differ",
+            "DIFFERS  shop::home[lang=fr]",
+            "DIFFERS  shop::home[lang=ja]",
+            "DIFFERS  shop::zz",
+            "GROUP    api::feed — 2 of 2 combinations not at parity (1 differs, 1 error)",
+            "ERROR    api::feed[user=a]",
+            "DIFFERS  api::feed[user=b]",
+            "DIFFERS  shop::odd",
+        ],
+        "{text}"
+    );
+    assert!(!text.contains("shop::about"), "all at parity: {text}");
+
+    // summary.md: most severe first; `shop::home` ranks where its major
+    // case does (before `shop::zz`, by id), its minor case right after.
+    let md = render::markdown::render(&r, None);
+    let top = md
+        .split("### Top differing cases")
+        .nth(1)
+        .expect("a top list");
+    let rows: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("|---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split(" | ").next().unwrap_or(l))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "| checkout::pay",
+            "| checkout::cart",
+            "| api::price",
+            "| checkout::home",
+            "| **shop::home — 2 of 4 combinations differ**",
+            "| shop::home\\[lang=ja\\]",
+            "| shop::home\\[lang=fr\\]",
+            "| shop::zz",
+            "| **api::feed — 2 of 2 combinations not at parity \\(1 differs, 1 error\\)**",
+            "| api::feed\\[user=b\\]",
+            "| api::feed\\[user=a\\]",
+            "| shop::odd",
+        ],
+        "{md}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| !r.starts_with("| **")).count(),
+        render::markdown::TOP,
+        "{md}"
+    );
+
+    // report.html: the group's cards together in its section, those at
+    // parity too (each case once), ranked where its major case ranks.
+    let html = render::html::render(&r);
+    let order: Vec<&str> = html
+        .split("<details class=\"case ")
+        .skip(1)
+        .filter_map(|s| s.split("<span class=\"cid\">").nth(1))
+        .filter_map(|s| s.split('<').next())
+        .collect();
+    let at = |id: &str| {
+        order
+            .iter()
+            .position(|x| *x == id)
+            .unwrap_or_else(|| panic!("{id} not in {order:?}"))
+    };
+    let home = at("shop::home[lang=ja]");
+    assert_eq!(
+        order[home..home + 4],
+        [
+            "shop::home[lang=ja]",
+            "shop::home[lang=fr]",
+            "shop::home[lang=de]",
+            "shop::home[lang=en]"
+        ],
+        "{order:?}"
+    );
+    assert_eq!(order[home + 4], "shop::zz", "{order:?}");
+    assert!(at("checkout::home") < home, "{order:?}");
+    assert_eq!(order.len(), r.cases.len(), "each case once: {order:?}");
+    let section = |g: &str, rollup: &str| {
+        let open = format!(
+            "<section class=\"group\" data-group=\"{g}\"><h3 class=\"ghead\">{rollup}</h3>\n"
+        );
+        let start = html
+            .find(&open)
+            .unwrap_or_else(|| panic!("no {open} in {html}"));
+        let end = start + html[start..].find("</section>").expect("closed");
+        &html[start..end]
+    };
+    let home_section = section("shop::home", "shop::home — 2 of 4 combinations differ");
+    assert_eq!(home_section.matches("<details class=\"case ").count(), 4);
+    assert!(!home_section.contains("shop::zz"));
+    let about = section("shop::about", "shop::about — 2 hosts, all at parity");
+    assert!(about.contains("shop::about@a.test") && about.contains("shop::about@b.test"));
+    section(
+        "api::feed",
+        "api::feed — 2 of 2 combinations not at parity (1 differs, 1 error)",
+    );
+    assert_eq!(
+        html.matches("<section class=\"group\"").count(),
+        3,
+        "{html}"
+    );
+    assert!(!html.contains("data-group=\"other::x\""));
+
+    // The same from a spool, finished in another order than planned.
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = edgeparity::spool::Spool::new(dir.path(), r.cases.len()).unwrap();
+    for (i, c) in r.cases.iter().enumerate().rev() {
+        spool.push(i, c).unwrap();
+    }
+    let spooled = spool.finish().unwrap();
+    let mut head = r.clone();
+    head.cases.clear();
+    assert_eq!(render::text::text_of(&head, &spooled).unwrap(), text);
+    render::write_streamed(&head, &spooled, dir.path(), None).unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert!(read("summary.md") == md, "summary.md differs from a spool");
+    assert!(
+        read("report.html") == html,
+        "report.html differs from a spool"
+    );
+}
+
+/// Past `FULL_PARITY` cases at parity, a group's cases at parity are a
+/// compact list inside its section (beside its cards not at parity), and a
+/// group all at parity has its section in the compact list.
+#[test]
+fn a_large_report_keeps_groups_whole_in_the_compact_list() {
+    let mut r = grouped_report();
+    let bulk = bulk_report(render::html::FULL_PARITY + 1);
+    r.cases
+        .extend(bulk.cases.into_iter().filter(|c| c.suite == "bulk"));
+    r.summary = Report::summarize(&r.cases);
+    let html = render::html::render(&r);
+    let compact = "<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n";
+    let home = html
+        .find("data-group=\"shop::home\"")
+        .expect("the home group");
+    let home = &html[home..home + html[home..].find("</section>").unwrap()];
+    assert_eq!(home.matches("<details class=\"case ").count(), 2, "{home}");
+    assert!(home.contains(compact), "{home}");
+    for id in ["shop::home[lang=de]", "shop::home[lang=en]"] {
+        assert!(
+            home.contains(&format!(
+                "<div class=\"case\" id=\"{}\" data-suite=\"shop\">{id}</div>",
+                render::html::anchor(id)
+            )),
+            "{id}: {home}"
+        );
+    }
+    let about = html
+        .find("<section class=\"group\" data-group=\"shop::about\"><h3 class=\"ghead\">shop::about — 2 hosts, all at parity</h3>\n<div class=\"plist\"")
+        .expect("the about group in the compact list");
+    assert!(about > html.find("<h2 class=\"plist\">").expect("the compact list"));
+    assert!(html.contains(&format!(
+        "<h2 class=\"plist\">{} cases at parity (2 more with their group above)",
+        r.summary.parity - 2
+    )));
+    // Every case at parity once, and nothing left open.
+    assert_eq!(
+        html.matches("<div class=\"case\" id=\"c-").count(),
+        r.summary.parity
+    );
+    assert_eq!(
+        html.matches("<section").count(),
+        html.matches("</section>").count()
+    );
+    assert_eq!(html.matches("<div").count(), html.matches("</div>").count());
+    // The same from a spool.
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = edgeparity::spool::Spool::new(dir.path(), r.cases.len()).unwrap();
+    for (i, c) in r.cases.iter().enumerate() {
+        spool.push(i, c).unwrap();
+    }
+    let spooled = spool.finish().unwrap();
+    let mut head = r.clone();
+    head.cases.clear();
+    render::write_streamed(&head, &spooled, dir.path(), None).unwrap();
+    let from_spool = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(from_spool == html, "report.html differs from a spool");
+}

@@ -206,6 +206,25 @@ fn schema_and_loader_agree() {
         let doc = to_json(Path::new("c.yaml"), text);
         assert!(!errors(&config, &doc).is_empty(), "schema accepts {text}");
     }
+    // A provider's port: the loader refuses 0 and 65536, so the schema does.
+    let with_port = |port: &str| {
+        format!("environments:\n  t:\n    baseline: a\n    providers: {{a: {{addrs: [127.0.0.2]}}, b: {{addrs: [127.0.0.3], port: {port}}}}}\n")
+    };
+    let load_config =
+        |text: &str| edgeparity::config::Config::parse(Path::new("c.yaml"), text).map(|_| ());
+    for port in ["1", "8787", "65535"] {
+        let text = with_port(port);
+        let doc = to_json(Path::new("c.yaml"), &text);
+        assert_eq!(errors(&config, &doc), Vec::<String>::new(), "{text}");
+        load_config(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+    for port in ["0", "65536"] {
+        let text = with_port(port);
+        let doc = to_json(Path::new("c.yaml"), &text);
+        assert!(!errors(&config, &doc).is_empty(), "schema accepts {text}");
+        let e = load_config(&text).expect_err(&text).to_string();
+        assert!(e.contains("between 1 and 65535"), "{text}: {e}");
+    }
 }
 
 /// `edgeparity schema config|suite` prints the committed schemas.
@@ -219,5 +238,24 @@ fn the_schema_command_prints_the_committed_files() {
         assert_eq!(out.status.code(), Some(0));
         let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(printed, file.generate());
+    }
+}
+
+/// `ignore_json` says, where an editor shows it, what its wildcards do.
+#[test]
+fn ignore_json_descriptions_name_both_wildcards() {
+    let schema = Which::Suite.generate();
+    let defs = &schema["$defs"];
+    let defaults = defs
+        .as_object()
+        .and_then(|d| d.keys().find(|k| k.starts_with("Defaults")).cloned())
+        .expect("a Defaults definition");
+    for (def, of) in [("Case", "Case"), (defaults.as_str(), "defaults")] {
+        let d = defs[def]["properties"]["ignore_json"]["description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{of}.ignore_json has a description: {schema:#}"));
+        let d = d.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(d.contains("`*`") && d.contains("one level"), "{of}: {d}");
+        assert!(d.contains("`**`") && d.contains("any depth"), "{of}: {d}");
     }
 }

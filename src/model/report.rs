@@ -326,19 +326,35 @@ fn times_of<'a>(
 }
 
 /// In which order a reader visits a report's cases.
+///
+/// The `*Grouped` orders keep together the cases of one group (the cases
+/// one written case ran as: several hosts, a matrix; see [`group_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
     /// As planned: the order of `report.json`.
     Plan,
     /// Cases not at parity, in plan order.
     NotParity,
+    /// Cases not at parity, in plan order, except that the cases of one
+    /// group follow each other where its first one is (the text summary).
+    NotParityGrouped,
     /// Grouped by suite (suites in order of first appearance), plan order
     /// within a suite.
     BySuite,
     /// Cases not at parity, most severe first, then more differences, then
     /// by verdict, then by id.
     Top,
-    /// Cases at parity, by id.
+    /// [`Order::Top`], the cases of one group together: a group ranks
+    /// where its most severe case would, its cases in `Top` order after
+    /// one another (summary.md).
+    TopGrouped,
+    /// [`Order::TopGrouped`], and after a group's cases not at parity, its
+    /// cases at parity by id, so that a group is whole in one place
+    /// (report.html's first list).
+    Grouped,
+    /// Cases at parity that [`Order::Grouped`] does not visit (those of a
+    /// group with no case other than at parity, and those of no group), by
+    /// id, a group's cases together (report.html's second list).
     ParityById,
 }
 
@@ -356,6 +372,19 @@ pub struct SortKey {
     pub slowest: std::time::Duration,
     /// The case ended as its `expect:` says (JUnit counts it a pass).
     pub expected: bool,
+    /// The length of the case's group at the start of `id` ([`group_of`]),
+    /// so a key holds its group without another string.
+    pub group_len: Option<u32>,
+}
+
+/// The group of a case: the `SUITE::CASE` of the case as written when it
+/// ran as several (several hosts, a matrix), by which the reports keep
+/// those cases together. Only a group that starts the case's id (as every
+/// id edgeparity makes: `SUITE::CASE[axis=label]`, `SUITE::CASE@host`)
+/// counts; a hand-edited `group` that does not is no group.
+pub fn group_of(c: &CaseResult) -> Option<&str> {
+    let g = c.group.as_deref()?;
+    (!g.is_empty() && c.id.len() > g.len() && c.id.starts_with(g)).then_some(g)
 }
 
 /// The total time of a case's slowest answer (zero when none was timed).
@@ -378,14 +407,30 @@ impl SortKey {
             id: c.id.as_str().into(),
             slowest: slowest(c),
             expected: c.expect.is_some() && super::check_expectation(c).is_ok(),
+            group_len: group_of(c).and_then(|g| u32::try_from(g.len()).ok()),
         }
     }
 
-    /// Does a case with this key belong in `order`?
+    /// The case's group ([`group_of`]).
+    pub fn group(&self) -> Option<&str> {
+        self.id.get(..self.group_len? as usize)
+    }
+
+    /// The case's group, or its id when it has none: what keeps a group's
+    /// cases together when sorting by id.
+    fn group_or_id(&self) -> &str {
+        self.group().unwrap_or(&self.id)
+    }
+
+    /// Could a case with this key belong in `order`? For
+    /// [`Order::Grouped`] and [`Order::ParityById`], which pick a case at
+    /// parity by the others of its group, only [`arrange`] says.
     pub fn selected(&self, order: Order) -> bool {
         match order {
-            Order::Plan | Order::BySuite => true,
-            Order::NotParity | Order::Top => self.verdict != Verdict::Parity,
+            Order::Plan | Order::BySuite | Order::Grouped => true,
+            Order::NotParity | Order::NotParityGrouped | Order::Top | Order::TopGrouped => {
+                self.verdict != Verdict::Parity
+            }
             Order::ParityById => self.verdict == Verdict::Parity,
         }
     }
@@ -400,6 +445,90 @@ impl SortKey {
             .then(self.verdict.cmp(&other.verdict))
             .then(self.id.cmp(&other.id))
     }
+}
+
+/// One group's cases in a report ([`group_of`]), counted from the keys:
+/// what the reports say at its head.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupTally {
+    /// Its cases by verdict.
+    pub counts: Summary,
+    /// Some case of it is a matrix combination (`CASE[axis=label]`), not
+    /// only the case on another host (`CASE@host`).
+    pub matrix: bool,
+}
+
+impl GroupTally {
+    /// The group's roll-up: `shop::home — 3 of 8 combinations differ`, or
+    /// which verdicts when not all of those not at parity differ.
+    pub fn rollup(&self, group: &str) -> String {
+        let c = &self.counts;
+        let what = if self.matrix { "combinations" } else { "hosts" };
+        let loud = c.total - c.parity;
+        if loud == 0 {
+            return format!("{group} — {} {what}, all at parity", c.total);
+        }
+        if loud == c.differs {
+            return format!("{group} — {loud} of {} {what} differ", c.total);
+        }
+        let parts: Vec<String> = [
+            ("differs", c.differs),
+            ("flaky", c.flaky),
+            ("no-golden", c.no_golden),
+            ("error", c.error),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
+        format!(
+            "{group} — {loud} of {} {what} not at parity ({})",
+            c.total,
+            parts.join(", ")
+        )
+    }
+}
+
+/// Which groups [`group_tallies`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupsWith {
+    /// Those with a case not at parity (all the text summary and
+    /// summary.md show, and report.html's first list).
+    NotParity,
+    /// Those whose cases are all at parity (report.html's second list).
+    OnlyParity,
+}
+
+/// The groups of at least two cases, counted from the keys alone (no case
+/// is read back). Memory holds the names of the groups with a case not at
+/// parity and the tallies asked for, never one entry per case.
+pub fn group_tallies(
+    cases: &dyn CaseSource,
+    which: GroupsWith,
+) -> std::collections::HashMap<Box<str>, GroupTally> {
+    let mut loud: std::collections::HashSet<Box<str>> = Default::default();
+    cases.for_each_key(&mut |k, _| {
+        if let (Some(g), true) = (k.group(), k.verdict != Verdict::Parity) {
+            if !loud.contains(g) {
+                loud.insert(g.into());
+            }
+        }
+    });
+    let mut out: std::collections::HashMap<Box<str>, GroupTally> = Default::default();
+    cases.for_each_key(&mut |k, _| {
+        let Some(g) = k.group() else { return };
+        if loud.contains(g) != (which == GroupsWith::NotParity) {
+            return;
+        }
+        let t = match out.get_mut(g) {
+            Some(t) => t,
+            None => out.entry(g.into()).or_default(),
+        };
+        t.counts.add(k.verdict);
+        t.matrix |= k.id[g.len()..].starts_with('[');
+    });
+    out.retain(|_, t| t.counts.total >= 2);
+    out
 }
 
 /// The cases of a report, visited in an [`Order`] as often as a renderer
@@ -434,18 +563,78 @@ pub trait CaseSource {
 }
 
 /// Plan positions of `keys` in `order` (shared by every [`CaseSource`]).
+/// Beside the positions, the grouped orders keep only a map of the groups
+/// of the cases not at parity.
 pub fn arrange<'a>(
     keys: impl Iterator<Item = (&'a SortKey, usize)>,
     suite_of: impl Fn(usize) -> usize,
     order: Order,
 ) -> Vec<usize> {
-    let mut picked: Vec<(&SortKey, usize)> = keys.filter(|(k, _)| k.selected(order)).collect();
+    // `Grouped` and `ParityById` pick by the groups of the other cases.
+    let every = matches!(order, Order::Grouped | Order::ParityById);
+    let mut picked: Vec<(&SortKey, usize)> =
+        keys.filter(|(k, _)| every || k.selected(order)).collect();
     match order {
         Order::Plan | Order::NotParity => {}
         Order::BySuite => picked.sort_by_key(|(_, i)| (suite_of(*i), *i)),
-        Order::Top | Order::ParityById => picked.sort_by(|a, b| a.0.top_cmp(b.0)),
+        Order::Top => picked.sort_by(|a, b| a.0.top_cmp(b.0)),
+        Order::NotParityGrouped => return together(picked, Vec::new()),
+        Order::TopGrouped => {
+            picked.sort_by(|a, b| a.0.top_cmp(b.0));
+            return together(picked, Vec::new());
+        }
+        Order::Grouped | Order::ParityById => {
+            let (mut loud, mut quiet): (Vec<_>, Vec<_>) = picked
+                .into_iter()
+                .partition(|(k, _)| k.verdict != Verdict::Parity);
+            loud.sort_by(|a, b| a.0.top_cmp(b.0));
+            let mixed = groups_of(&loud);
+            if order == Order::Grouped {
+                quiet.retain(|(k, _)| k.group().is_some_and(|g| mixed.contains(g)));
+                quiet.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+                return together(loud, quiet);
+            }
+            quiet.retain(|(k, _)| !k.group().is_some_and(|g| mixed.contains(g)));
+            quiet.sort_by(|a, b| (a.0.group_or_id(), &a.0.id).cmp(&(b.0.group_or_id(), &b.0.id)));
+            picked = quiet;
+        }
     }
     picked.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The groups with a case in `keys`.
+fn groups_of<'a>(keys: &[(&'a SortKey, usize)]) -> std::collections::HashSet<&'a str> {
+    keys.iter().filter_map(|(k, _)| k.group()).collect()
+}
+
+/// `first` in its order, except that the cases of one group follow each
+/// other where its first one is; each group's cases in `then` (in their
+/// order) after its cases in `first`. A case of `then` whose group has no
+/// case in `first` is left out.
+fn together(first: Vec<(&SortKey, usize)>, then: Vec<(&SortKey, usize)>) -> Vec<usize> {
+    // Each case gets the rank of its unit (its group's, or its own), then
+    // a stable sort by it keeps the order within a unit.
+    let mut unit_of: std::collections::HashMap<&str, usize> = Default::default();
+    let mut units = 0usize;
+    let mut ranked: Vec<(usize, usize)> = Vec::with_capacity(first.len() + then.len());
+    for (k, i) in first {
+        let mut next = || {
+            units += 1;
+            units - 1
+        };
+        let u = match k.group() {
+            Some(g) => *unit_of.entry(g).or_insert_with(next),
+            None => next(),
+        };
+        ranked.push((u, i));
+    }
+    for (k, i) in then {
+        if let Some(&u) = k.group().and_then(|g| unit_of.get(g)) {
+            ranked.push((u, i));
+        }
+    }
+    ranked.sort_by_key(|(u, _)| *u);
+    ranked.into_iter().map(|(_, i)| i).collect()
 }
 
 impl CaseSource for Vec<CaseResult> {
@@ -496,5 +685,128 @@ impl CaseSource for Vec<CaseResult> {
             f(&self[i])?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(id: &str, group: Option<&str>, verdict: &str, severity: Option<&str>) -> CaseResult {
+        let differences: Vec<serde_json::Value> = severity
+            .iter()
+            .map(|s| {
+                serde_json::json!({"provider": "b", "kind": "header", "severity": s,
+                    "field": "x", "baseline": null, "candidate": null, "message": "m"})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": id, "suite": "s", "name": id, "group": group, "verdict": verdict,
+            "differences": differences, "error": null, "failures": [],
+            "responses": [], "probes": {}
+        }))
+        .expect("a case")
+    }
+
+    fn ids(cases: &Vec<CaseResult>, order: Order) -> Vec<String> {
+        let mut out = Vec::new();
+        cases
+            .visit(order, &mut |c| {
+                out.push(c.id.clone());
+                Ok(())
+            })
+            .expect("in memory");
+        out
+    }
+
+    #[test]
+    fn a_group_is_one_only_where_it_starts_the_id() {
+        let c = case("s::home[lang=fr]", Some("s::home"), "parity", None);
+        assert_eq!(group_of(&c), Some("s::home"));
+        assert_eq!(SortKey::of(&c).group(), Some("s::home"));
+        for (id, group) in [
+            ("s::home", "s::home"),
+            ("s::other", "s::home"),
+            ("s::x", ""),
+        ] {
+            let c = case(id, Some(group), "parity", None);
+            assert_eq!(group_of(&c), None, "{id} in {group}");
+            assert_eq!(SortKey::of(&c).group(), None, "{id} in {group}");
+        }
+    }
+
+    #[test]
+    fn grouped_orders_keep_a_groups_cases_together_ranked_by_its_worst() {
+        let g = Some("s::m");
+        let cases = vec![
+            case("s::m[a=1]", g, "differs", Some("minor")),
+            case("s::loud", None, "differs", Some("major")),
+            case("s::m[a=2]", g, "parity", None),
+            case("s::m[a=3]", g, "differs", Some("critical")),
+            case("s::quiet", None, "parity", None),
+            case("s::h@x.test", Some("s::h"), "parity", None),
+            case("s::a", None, "parity", None),
+            case("s::h@w.test", Some("s::h"), "parity", None),
+        ];
+        assert_eq!(
+            ids(&cases, Order::Top),
+            ["s::m[a=3]", "s::loud", "s::m[a=1]"]
+        );
+        assert_eq!(
+            ids(&cases, Order::TopGrouped),
+            ["s::m[a=3]", "s::m[a=1]", "s::loud"]
+        );
+        assert_eq!(
+            ids(&cases, Order::NotParityGrouped),
+            ["s::m[a=1]", "s::m[a=3]", "s::loud"]
+        );
+        // The group whole: its case at parity after its others.
+        assert_eq!(
+            ids(&cases, Order::Grouped),
+            ["s::m[a=3]", "s::m[a=1]", "s::m[a=2]", "s::loud"]
+        );
+        // The rest at parity by id, a group's cases together.
+        assert_eq!(
+            ids(&cases, Order::ParityById),
+            ["s::a", "s::h@w.test", "s::h@x.test", "s::quiet"]
+        );
+    }
+
+    #[test]
+    fn a_groups_rollup_counts_its_cases() {
+        let g = Some("s::m");
+        let cases = vec![
+            case("s::m[a=1]", g, "differs", Some("minor")),
+            case("s::m[a=2]", g, "parity", None),
+            case("s::m[a=3]", g, "differs", Some("info")),
+            case("s::h@x.test", Some("s::h"), "parity", None),
+            case("s::h@y.test", Some("s::h"), "parity", None),
+            case("s::e@x.test", Some("s::e"), "error", None),
+            case("s::e@y.test", Some("s::e"), "flaky", Some("info")),
+            case("s::e@z.test", Some("s::e"), "differs", Some("info")),
+            case("s::one[a=1]", Some("s::one"), "differs", Some("info")),
+        ];
+        let loud = group_tallies(&cases, GroupsWith::NotParity);
+        let quiet = group_tallies(&cases, GroupsWith::OnlyParity);
+        let rollup = |g: &str| loud.get(g).or(quiet.get(g)).map(|t| t.rollup(g));
+        assert_eq!(
+            rollup("s::m").as_deref(),
+            Some("s::m — 2 of 3 combinations differ")
+        );
+        assert_eq!(
+            rollup("s::h").as_deref(),
+            Some("s::h — 2 hosts, all at parity")
+        );
+        assert_eq!(
+            rollup("s::e").as_deref(),
+            Some("s::e — 3 of 3 hosts not at parity (1 differs, 1 flaky, 1 error)")
+        );
+        // One case of a group in the report (a filter, a shard): no head.
+        assert_eq!(rollup("s::one"), None);
+        let mut names: Vec<&str> = loud.keys().map(|k| &**k).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["s::e", "s::m"]);
+        let names: Vec<&str> = quiet.keys().map(|k| &**k).collect();
+        assert_eq!(names, ["s::h"]);
     }
 }

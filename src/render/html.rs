@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::report::{CaseSource, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, GroupsWith, Order};
 use crate::model::{
     check_expectation, CaseResult, DiffLine, Difference, Hunk, LineTag, Report, Severity, Verdict,
 };
@@ -111,7 +111,8 @@ pub fn render(report: &Report) -> String {
 
 /// `report.html` for `report` (its `cases` ignored) with `cases`, written
 /// as it is rendered: the page's head from the tally, then one case at a
-/// time (not at parity first, most severe first; then parity by id).
+/// time (not at parity first, most severe first, a group's cases whole
+/// under its roll-up; then parity by id).
 pub fn write(
     w: &mut dyn std::io::Write,
     report: &Report,
@@ -251,44 +252,123 @@ pub fn write(
         cases.count()
     );
 
-    // Cases: not at parity first, most severe first; then parity by id.
+    // Cases: not at parity first, most severe first, each group (one case
+    // run on several hosts, a matrix) whole in one place under its roll-up,
+    // ranked by its most severe case; then the rest at parity by id, a
+    // group's together.
+    let groups = group_tallies(cases, GroupsWith::NotParity);
+    let compact = report.summary.parity > FULL_PARITY;
     o.push_str("<main id=\"cases\">\n");
     let mut i = 0;
-    cases.visit(Order::Top, &mut |c| {
+    let mut at = Place::default();
+    // Past FULL_PARITY, a group's cases at parity are listed from their
+    // keys (never read back) after its cases not at parity.
+    let mut quiet_of = Quiet::default();
+    if compact {
+        cases.for_each_key(&mut |k, suite| match k.group() {
+            Some(g) if k.verdict == Verdict::Parity && groups.contains_key(g) => {
+                let list = match quiet_of.get_mut(g) {
+                    Some(l) => l,
+                    None => quiet_of.entry(g.into()).or_default(),
+                };
+                list.push((k.id.clone(), suite.to_string()));
+            }
+            _ => {}
+        });
+        for list in quiet_of.values_mut() {
+            list.sort_unstable();
+        }
+    }
+    // Cases at parity listed with their group in the first list.
+    let mut with_group = 0usize;
+    let order = if compact {
+        Order::TopGrouped
+    } else {
+        Order::Grouped
+    };
+    cases.visit(order, &mut |c| {
+        let g = shown_group(c, &groups);
+        with_group += at.end_group(&mut o, g.map(|(g, _)| g), &quiet_of);
+        at.enter(&mut o, g);
+        at.close_plist(&mut o);
         case(&mut o, report, c, i);
+        with_group += usize::from(c.verdict == Verdict::Parity);
         i += 1;
-        w.write_all(o.as_bytes())?;
-        o.clear();
+        if c.verdict != Verdict::Parity || o.len() >= 64 * 1024 {
+            w.write_all(o.as_bytes())?;
+            o.clear();
+        }
         Ok(())
     })?;
-    let compact = report.summary.parity > FULL_PARITY;
+    with_group += at.end_group(&mut o, None, &quiet_of);
+    at.close(&mut o);
+    let rest = report.summary.parity.saturating_sub(with_group);
     if compact {
-        let _ = write!(
+        let above = if with_group > 0 {
+            format!(" ({with_group} more with their group above)")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
             o,
-            "<h2 class=\"plist\">{} cases at parity <small>by id, listed without their answers (more than {FULL_PARITY}); \
-             every detail is in report.json</small></h2>\n<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n",
-            report.summary.parity
+            "<h2 class=\"plist\">{rest} cases at parity{above} <small>by id, listed without their answers (more than {FULL_PARITY}); \
+             every detail is in report.json</small></h2>",
         );
-    }
-    if compact {
-        // From the keys alone: no case at parity is read back.
-        let mut quiet: Vec<(Box<str>, String)> = Vec::new();
+        // From the keys alone: no case at parity is read back. Those of a
+        // group with a case not at parity are in the first list.
+        let mut quiet: Vec<(Box<str>, Option<u32>, String)> = Vec::new();
         cases.for_each_key(&mut |k, suite| {
-            if k.verdict == Verdict::Parity {
-                quiet.push((k.id.clone(), suite.to_string()));
+            if k.verdict == Verdict::Parity && !k.group().is_some_and(|g| groups.contains_key(g)) {
+                quiet.push((k.id.clone(), k.group_len, suite.to_string()));
             }
         });
-        quiet.sort_unstable();
-        for (id, suite) in &quiet {
-            compact_case(&mut o, id, suite);
+        // Its group, from an entry's id and group length.
+        fn quiet_group(q: &(Box<str>, Option<u32>, String)) -> Option<&str> {
+            q.1.and_then(|n| q.0.get(..n as usize))
+        }
+        quiet.sort_unstable_by(|a, b| {
+            let (ga, gb) = (quiet_group(a), quiet_group(b));
+            (ga.unwrap_or(&a.0), &a.0).cmp(&(gb.unwrap_or(&b.0), &b.0))
+        });
+        // A group's cases are next to one another: counted by looking
+        // ahead, so no tally of the groups at parity is kept.
+        let mut j = 0;
+        while j < quiet.len() {
+            let g = quiet_group(&quiet[j]);
+            let run = match g {
+                Some(g) => quiet[j..]
+                    .iter()
+                    .take_while(|q| quiet_group(q) == Some(g))
+                    .count(),
+                None => 1,
+            };
+            let tally = GroupTally {
+                counts: crate::model::Summary {
+                    total: run,
+                    parity: run,
+                    ..Default::default()
+                },
+                matrix: quiet[j..j + run].iter().any(|q| {
+                    q.0.get(q.1.unwrap_or(0) as usize..)
+                        .is_some_and(|r| r.starts_with('['))
+                }),
+            };
+            at.enter(&mut o, g.filter(|_| run >= 2).map(|g| (g, &tally)));
+            at.open_plist(&mut o);
+            for (id, _, suite) in &quiet[j..j + run] {
+                compact_case(&mut o, id, suite);
+            }
             if o.len() >= 64 * 1024 {
                 w.write_all(o.as_bytes())?;
                 o.clear();
             }
+            j += run;
         }
-        o.push_str("</div>\n");
     } else {
+        // At most FULL_PARITY cases: their groups' tallies are small.
+        let quiet_groups = group_tallies(cases, GroupsWith::OnlyParity);
         cases.visit(Order::ParityById, &mut |c| {
+            at.enter(&mut o, shown_group(c, &quiet_groups));
             case(&mut o, report, c, i);
             i += 1;
             if o.len() >= 64 * 1024 {
@@ -298,6 +378,7 @@ pub fn write(
             Ok(())
         })?;
     }
+    at.close(&mut o);
     if cases.count() == 0 {
         o.push_str("<p class=\"empty\">No cases in this report.</p>");
     }
@@ -338,6 +419,87 @@ pub fn write(
     o.push_str("<footer>Generated by edgeparity from report.json. Self-contained: this page loads nothing.</footer>\n");
     let _ = write!(o, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     w.write_all(o.as_bytes())
+}
+
+/// The groups shown with a head, by name (`report::group_tallies`).
+type Groups = std::collections::HashMap<Box<str>, GroupTally>;
+
+/// Per group, its cases at parity: id and suite, by id.
+type Quiet = std::collections::HashMap<Box<str>, Vec<(Box<str>, String)>>;
+
+/// The group a case is shown under, with its tally: its own, when
+/// `groups` counts it (the report holds at least two of its cases).
+fn shown_group<'a>(c: &'a CaseResult, groups: &'a Groups) -> Option<(&'a str, &'a GroupTally)> {
+    group_of(c).and_then(|g| groups.get_key_value(g).map(|(g, t)| (&**g, t)))
+}
+
+/// Where the case list is being written: inside which group's section,
+/// and inside a compact list of cases at parity or not.
+#[derive(Default)]
+struct Place {
+    group: Option<String>,
+    plist: bool,
+}
+
+impl Place {
+    /// Go into `group`'s section (none: the list itself), closing what is
+    /// open and writing the group's head with its roll-up.
+    fn enter(&mut self, o: &mut String, group: Option<(&str, &GroupTally)>) {
+        if group.map(|(g, _)| g) == self.group.as_deref() {
+            return;
+        }
+        self.close(o);
+        if let Some((g, t)) = group {
+            let _ = writeln!(
+                o,
+                "<section class=\"group\" data-group=\"{}\"><h3 class=\"ghead\">{}</h3>",
+                esc(g),
+                esc(&t.rollup(g))
+            );
+            self.group = Some(g.to_string());
+        }
+    }
+
+    /// Open a compact list of cases at parity, unless one is open.
+    fn open_plist(&mut self, o: &mut String) {
+        if !self.plist {
+            o.push_str("<div class=\"plist\" data-verdict=\"parity\" data-severity=\"none\">\n");
+            self.plist = true;
+        }
+    }
+
+    /// Before leaving the current group for `next`: its cases at parity
+    /// in `quiet` (a compact list), if any. Returns how many.
+    fn end_group(&mut self, o: &mut String, next: Option<&str>, quiet: &Quiet) -> usize {
+        let Some(list) = self
+            .group
+            .as_deref()
+            .filter(|g| Some(*g) != next)
+            .and_then(|g| quiet.get(g))
+        else {
+            return 0;
+        };
+        self.open_plist(o);
+        for (id, suite) in list {
+            compact_case(o, id, suite);
+        }
+        list.len()
+    }
+
+    /// Close whatever is open: back to the list itself.
+    fn close(&mut self, o: &mut String) {
+        self.close_plist(o);
+        if self.group.take().is_some() {
+            o.push_str("</section>\n");
+        }
+    }
+
+    fn close_plist(&mut self, o: &mut String) {
+        if self.plist {
+            o.push_str("</div>\n");
+            self.plist = false;
+        }
+    }
 }
 
 /// The case's anchor, from its id, so a link to a case holds from one run

@@ -8,9 +8,12 @@
 
 use std::fmt::Write as _;
 
-use crate::model::report::{CaseSource, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupTally, GroupsWith, Order};
 use crate::model::Verdict;
 use crate::model::{CaseResult, Report};
+
+/// The groups shown, by name (`report::group_tallies`).
+type Groups = std::collections::HashMap<Box<str>, GroupTally>;
 
 /// Most cases listed under "Top differing cases" and in each change list.
 pub const TOP: usize = 10;
@@ -95,12 +98,13 @@ pub fn write(
     tally: &super::Tally,
     previous: Option<&[(String, Verdict)]>,
 ) -> std::io::Result<()> {
-    // One pass over the cases not at parity, most severe first: the top
-    // cases, and the differences the allowlist accepted (the first TOP
+    // One pass over the cases not at parity, most severe first (a group's
+    // together, where its most severe case ranks): the top cases, and the
+    // differences the allowlist accepted (the first TOP
     // and how many).
     let mut top: Vec<CaseResult> = Vec::new();
     let mut allowed = Allowed::default();
-    cases.visit(Order::Top, &mut |c| {
+    cases.visit(Order::TopGrouped, &mut |c| {
         if top.len() < TOP {
             top.push(c.clone());
         }
@@ -112,7 +116,8 @@ pub fn write(
         }
         Ok(())
     })?;
-    w.write_all(text(head, cases, tally, &top, &allowed, previous).as_bytes())
+    let groups = group_tallies(cases, GroupsWith::NotParity);
+    w.write_all(text(head, cases, tally, &top, &groups, &allowed, previous).as_bytes())
 }
 
 /// The differences the allowlist accepted: the first [`TOP`] (with their
@@ -128,6 +133,7 @@ fn text(
     cases: &dyn CaseSource,
     tally: &super::Tally,
     top: &[CaseResult],
+    groups: &Groups,
     allowed: &Allowed,
     previous: Option<&[(String, Verdict)]>,
 ) -> String {
@@ -178,7 +184,17 @@ fn text(
     if !top.is_empty() {
         out.push_str("### Top differing cases\n\n");
         out.push_str("| Case | Verdict | Worst | Worst difference |\n|---|---|---|---|\n");
+        let mut current: Option<&str> = None;
         for c in top.iter().take(TOP) {
+            // A group's cases (several hosts, a matrix) under a row with
+            // its roll-up.
+            let g = group_of(c).filter(|g| groups.contains_key(*g));
+            if g != current {
+                if let Some((g, t)) = g.and_then(|g| groups.get_key_value(g)) {
+                    let _ = writeln!(out, "| **{}** | | | |", escape(&t.rollup(g)));
+                }
+                current = g;
+            }
             let worst = super::worst(c);
             let first = c
                 .differences

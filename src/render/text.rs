@@ -1,11 +1,13 @@
 //! The readable summary printed at the end of a run, and one case as text
 //! (also the libtest runner's failure message).
 
-use crate::model::report::{CaseSource, Order};
+use crate::model::report::{group_of, group_tallies, CaseSource, GroupsWith, Order};
 use crate::model::{check_expectation, CaseResult, Report};
 
 /// The readable summary printed at the end of a run: one line per case that
-/// is not at parity, its differences under it, and the counts.
+/// is not at parity (in plan order, a group's cases together under a
+/// `GROUP` line with its roll-up), its differences under it, and the
+/// counts.
 pub fn render_text(report: &Report) -> String {
     // In memory, visiting the cases cannot fail.
     text_of(report, &report.cases).unwrap_or_default()
@@ -18,7 +20,22 @@ pub fn text_of(report: &Report, cases: &dyn CaseSource) -> std::io::Result<Strin
     for w in &report.warnings {
         out.push_str(&format!("WARNING: {w}\n"));
     }
-    cases.visit(Order::NotParity, &mut |c| {
+    // A group's cases (several hosts, a matrix) one after another under
+    // its roll-up line.
+    let groups = group_tallies(cases, GroupsWith::NotParity);
+    let mut current: Option<String> = None;
+    cases.visit(Order::NotParityGrouped, &mut |c| {
+        let g = group_of(c).filter(|g| groups.contains_key(*g));
+        if g != current.as_deref() {
+            if let Some((g, t)) = g.and_then(|g| groups.get_key_value(g)) {
+                out.push_str(&format!(
+                    "{:<8} {}\n",
+                    "GROUP",
+                    crate::model::visible(&t.rollup(g))
+                ));
+            }
+            current = g.map(str::to_string);
+        }
         out.push_str(&render_case(c, &report.baseline));
         Ok(())
     })?;

@@ -514,6 +514,98 @@ pub fn assert_report_schema(json: &serde_json::Value) {
     );
 }
 
+/// [`fixture_report`] with the cases of two matrices and of one case on two
+/// hosts, in a plan order that scatters them among other cases:
+/// `shop::home` (4 combinations: 2 at parity, a major and a minor
+/// difference, with `shop::zz`, major, planned between them), `shop::about`
+/// on two hosts (both at parity), and `api::feed` (an error and an info
+/// difference).
+pub fn grouped_report() -> edgeparity::model::Report {
+    use edgeparity::model::Severity;
+    let mut r = fixture_report();
+    use edgeparity::model::Verdict;
+    let quiet = r
+        .cases
+        .iter()
+        .find(|c| c.verdict == Verdict::Parity)
+        .expect("a case at parity")
+        .clone();
+    let diff = report_case_of(&r, "api::price").differences[0].clone();
+    let case = |id: &str, group: Option<&str>, verdict: Verdict, sev: Option<Severity>| {
+        let mut c = quiet.clone();
+        let (suite, name) = id.split_once("::").expect("SUITE::CASE");
+        (c.id, c.suite, c.name) = (id.into(), suite.into(), name.into());
+        c.group = group.map(Into::into);
+        c.verdict = verdict;
+        if let Some(s) = sev {
+            let mut d = diff.clone();
+            d.severity = s;
+            c.differences = vec![d];
+        }
+        if verdict == Verdict::Error {
+            c.error = Some("cloudflare: timed out".into());
+        }
+        c
+    };
+    let home = Some("shop::home");
+    r.cases.extend([
+        case("shop::home[lang=en]", home, Verdict::Parity, None),
+        case(
+            "shop::home[lang=fr]",
+            home,
+            Verdict::Differs,
+            Some(Severity::Minor),
+        ),
+        case("shop::zz", None, Verdict::Differs, Some(Severity::Major)),
+        case(
+            "shop::home[lang=ja]",
+            home,
+            Verdict::Differs,
+            Some(Severity::Major),
+        ),
+        case("shop::home[lang=de]", home, Verdict::Parity, None),
+        case(
+            "shop::about@a.test",
+            Some("shop::about"),
+            Verdict::Parity,
+            None,
+        ),
+        case(
+            "shop::about@b.test",
+            Some("shop::about"),
+            Verdict::Parity,
+            None,
+        ),
+        case("api::feed[user=a]", Some("api::feed"), Verdict::Error, None),
+        case(
+            "api::feed[user=b]",
+            Some("api::feed"),
+            Verdict::Differs,
+            Some(Severity::Info),
+        ),
+        // A group that does not start the id (a hand-edited report) is none.
+        case(
+            "shop::odd",
+            Some("other::x"),
+            Verdict::Differs,
+            Some(Severity::Info),
+        ),
+    ]);
+    r.summary = edgeparity::model::Report::summarize(&r.cases);
+    r.latency = edgeparity::model::report::latency(&r.cases, &r.providers);
+    r
+}
+
+pub fn report_case_of<'a>(
+    r: &'a edgeparity::model::Report,
+    id: &str,
+) -> &'a edgeparity::model::CaseResult {
+    r.cases
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no case {id}"))
+}
+
 /// [`fixture_report`] with `n` more cases at parity in a suite `bulk`
 /// (`bulk::c000000`, …), each a copy of the fixture's parity case with its
 /// answers dropped (what a large nightly run looks like to the renderers:
