@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::model::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
+use crate::model::{
+    BodyCapture, Exchange, ExchangeError, FailureKind, RequestShown, Resolution, Timing,
+};
 use crate::plan::{Origin, RequestSpec};
 use crate::settings::{Rate, DEFAULT_RATE};
 use crate::suite::{Environment, HttpMode, ProviderConfig, Target};
@@ -235,25 +237,30 @@ impl Executor {
         };
     }
 
-    /// Send one request to one provider and read the whole response.
+    /// Send one request to one provider and read the whole response. A
+    /// failure carries the request as it was (or would have been) sent
+    /// and the pinned addresses, for its repro.
     pub async fn send(&self, provider: &str, req: &RequestSpec) -> Result<Exchange, ExchangeError> {
-        let fail = |kind, message: String| ExchangeError {
-            provider: provider.to_string(),
-            kind,
-            message,
-        };
-        let endpoint = self
-            .endpoints
-            .get(provider)
-            .ok_or_else(|| fail(FailureKind::Resolve, "no such provider".into()))?;
+        let endpoint = self.endpoints.get(provider).ok_or_else(|| {
+            ExchangeError::new(provider, FailureKind::Resolve, "no such provider".into())
+        })?;
         let req = crate::plan::route(req, &endpoint.route);
         let req = req.as_ref();
+        let shown = shown_request(req);
+        let port = req.url.port_or_known_default().unwrap_or(443);
+        let fail = |kind, message: String, pinned: &[IpAddr]| {
+            let addrs = pinned
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, port).to_string())
+                .collect();
+            ExchangeError::new(provider, kind, message).with_request(shown.clone(), addrs)
+        };
         if let Some(p) = self.pacers.get(provider) {
             p.wait().await;
         }
         let pinned = endpoint
             .pinned_for(req)
-            .map_err(|m| fail(FailureKind::Resolve, m))?;
+            .map_err(|m| fail(FailureKind::Resolve, m, &[]))?;
         let timeout = req
             .timeout_ms
             .map(Duration::from_millis)
@@ -269,16 +276,14 @@ impl Executor {
             builder = builder.body(b.clone());
         }
         let started = Instant::now();
-        let port = req.url.port_or_known_default().unwrap_or(443);
         let resp = builder.send().await.map_err(|e| {
-            let mut f = classify(provider, &e);
-            f.message = format!(
+            let message = format!(
                 "{} (asked {} at {})",
                 root_cause(&e),
                 req.url.host_str().unwrap_or_default(),
                 join_sockets(pinned, port)
             );
-            f
+            fail(failure_kind(&e), message, pinned)
         })?;
         let ttfb = started.elapsed();
         let remote_addr = resp.remote_addr();
@@ -294,22 +299,23 @@ impl Executor {
                             .unwrap_or("an unknown address".into()),
                         join_ips(pinned)
                     ),
+                    pinned,
                 ))
             }
         }
         let status = resp.status().as_u16();
         let version = format!("{:?}", resp.version());
         let headers = header_lines(resp.headers());
-        let body = self.read_body(provider, &headers, resp).await?;
+        let body = self
+            .read_body(provider, &headers, resp)
+            .await
+            .map_err(|e| fail(e.kind, e.message, pinned))?;
         Ok(Exchange {
             provider: provider.to_string(),
-            method: req.method.to_string(),
-            request_headers: req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                .collect(),
-            url: req.url.to_string(),
+            method: shown.method,
+            request_headers: shown.headers,
+            request_body: shown.body,
+            url: shown.url,
             status,
             version,
             remote_addr,
@@ -576,10 +582,24 @@ fn dns_reason(e: &hickory_resolver::net::NetError) -> String {
 
 /// Turn a reqwest error into a failure with a reason a person can act on.
 fn classify(provider: &str, e: &reqwest::Error) -> ExchangeError {
-    ExchangeError {
-        provider: provider.to_string(),
-        kind: failure_kind(e),
-        message: error_chain(e),
+    ExchangeError::new(provider, failure_kind(e), error_chain(e))
+}
+
+/// A request as the reports show it (before redaction): method, URL,
+/// header names lower-case, and the body as text.
+fn shown_request(req: &RequestSpec) -> RequestShown {
+    RequestShown {
+        method: req.method.to_string(),
+        url: req.url.to_string(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        body: req
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
     }
 }
 

@@ -11,7 +11,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::CaseResult;
+use crate::model::{CaseResult, Masked, RequestShown};
 use crate::provider;
 
 #[derive(Debug, Clone, Default)]
@@ -162,27 +162,46 @@ impl Redactor {
             for (name, v) in resp.headers.iter_mut() {
                 *v = self.header_value(name, v);
             }
-            // Which request headers hold a secret: the repro names them as
-            // shell variables (`$EDGEPARITY_AUTHORIZATION`) instead.
-            let mut secret = Vec::new();
-            if let Some(req) = resp.request.as_mut() {
-                req.url = match reqwest::Url::parse(&req.url) {
-                    Ok(u) => self.url(&u),
-                    Err(_) => self.text(&req.url),
-                };
-                for (name, v) in req.headers.iter_mut() {
-                    let shown = self.header_value(name, v);
-                    secret.push(shown != *v);
-                    *v = shown;
-                }
-            }
             // Rebuilt from the redacted request, so it never held a secret.
+            let masked = resp.request.as_mut().map(|q| self.request(q));
+            let addrs: Vec<String> = resp.remote_addr.iter().cloned().collect();
             resp.curl = resp.request.as_ref().map(|q| {
-                q.curl_with(resp.remote_addr.as_deref(), self.cacert.as_deref(), &|i| {
-                    secret.get(i).copied().unwrap_or(false)
-                })
+                q.curl_pinned(&addrs, self.cacert.as_deref(), &masked.unwrap_or_default())
             });
         }
+        // A failed exchange's request, and its curl, the same way.
+        for f in &mut r.failures {
+            let masked = f.request.as_mut().map(|q| self.request(q));
+            f.curl = f.request.as_ref().map(|q| {
+                q.curl_pinned(
+                    &f.addrs,
+                    self.cacert.as_deref(),
+                    &masked.unwrap_or_default(),
+                )
+            });
+        }
+    }
+
+    /// Redact a request in place: its URL, header values and body. Says
+    /// which parts held a secret, for the repro to read those from shell
+    /// variables (`$EDGEPARITY_AUTHORIZATION`, `$EDGEPARITY_BODY`) instead.
+    pub fn request(&self, req: &mut RequestShown) -> Masked {
+        let mut masked = Masked::default();
+        req.url = match reqwest::Url::parse(&req.url) {
+            Ok(u) => self.url(&u),
+            Err(_) => self.text(&req.url),
+        };
+        for (name, v) in req.headers.iter_mut() {
+            let shown = self.header_value(name, v);
+            masked.headers.push(shown != *v);
+            *v = shown;
+        }
+        if let Some(b) = req.body.as_mut() {
+            let shown = self.text(b);
+            masked.body = shown != *b;
+            *b = shown;
+        }
+        masked
     }
 }
 

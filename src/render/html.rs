@@ -411,6 +411,7 @@ fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {
     if !c.responses.is_empty() {
         responses(o, c);
     }
+    failed(o, c);
     o.push_str("</div></details>\n");
 }
 
@@ -659,6 +660,56 @@ fn responses(o: &mut String, c: &CaseResult) {
 /// headers, and the curl command that asks the same of that edge.
 fn exchange(o: &mut String, r: &crate::model::ResponseSummary) {
     let Some(q) = &r.request else { return };
+    shown(
+        o,
+        &r.provider,
+        &r.label.to_string(),
+        q,
+        &r.status.to_string(),
+        Some(&r.headers),
+        r.curl.as_deref(),
+    );
+}
+
+/// The requests of the providers that failed: what they were asked and the
+/// curl that asks it again of the same pinned addresses.
+fn failed(o: &mut String, c: &CaseResult) {
+    let with: Vec<_> = c.failures.iter().filter(|f| f.request.is_some()).collect();
+    if with.is_empty() {
+        return;
+    }
+    let _ = write!(
+        o,
+        "<details class=\"resp\" open><summary>Failed request{} ({})</summary>",
+        if with.len() == 1 { "" } else { "s" },
+        with.len()
+    );
+    for f in with {
+        let Some(q) = &f.request else { continue };
+        shown(
+            o,
+            &f.provider,
+            &f.addrs.join(", "),
+            q,
+            &f.kind.to_string(),
+            None,
+            f.curl.as_deref(),
+        );
+    }
+    o.push_str("</details>");
+}
+
+/// A request line, its headers and body, the answer's headers (none for a
+/// failure) and the curl repro with its copy button.
+fn shown(
+    o: &mut String,
+    provider: &str,
+    label: &str,
+    q: &crate::model::RequestShown,
+    outcome: &str,
+    answer: Option<&[(String, String)]>,
+    curl: Option<&str>,
+) {
     let lines = |h: &[(String, String)]| {
         h.iter()
             .map(|(k, v)| format!("{k}: {v}"))
@@ -668,16 +719,21 @@ fn exchange(o: &mut String, r: &crate::model::ResponseSummary) {
     let _ = write!(
         o,
         "<div class=\"exchange\"><p class=\"reqline\"><b>{}</b> {} <code>{} {}</code> → {}</p>\
-         <pre class=\"headers\">{}</pre><pre class=\"headers\">{}</pre>",
-        esc(&r.provider),
-        esc(&r.label.to_string()),
+         <pre class=\"headers\">{}</pre>",
+        esc(provider),
+        esc(label),
         esc(&q.method),
         esc(&q.url),
-        r.status,
+        esc(outcome),
         esc(&lines(&q.headers)),
-        esc(&lines(&r.headers)),
     );
-    if let Some(curl) = &r.curl {
+    if let Some(body) = &q.body {
+        let _ = write!(o, "<pre class=\"headers reqbody\">{}</pre>", esc(body));
+    }
+    if let Some(h) = answer {
+        let _ = write!(o, "<pre class=\"headers\">{}</pre>", esc(&lines(h)));
+    }
+    if let Some(curl) = curl {
         let _ = write!(
             o,
             "<button type=\"button\" class=\"copy\">Copy curl</button><pre class=\"curl\">{}</pre>",
