@@ -83,13 +83,23 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// An OS error as one sentence, by its kind (the OS text otherwise).
+/// An OS error as one sentence, by its kind, with what to check (the OS
+/// text otherwise, once). The caller names the path, once.
 pub fn os_error(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
-        K::NotFound => "no such file or folder".to_string(),
-        K::PermissionDenied => "permission denied".to_string(),
-        K::IsADirectory => "is a folder, not a file".to_string(),
+        K::NotFound => match std::env::current_dir() {
+            Ok(cwd) => format!(
+                "no such file or folder (check the path; a relative one is read from {})",
+                cwd.display()
+            ),
+            Err(_) => "no such file or folder (check the path)".to_string(),
+        },
+        K::PermissionDenied => {
+            "permission denied (check the owner and mode of the file and of its folders)"
+                .to_string()
+        }
+        K::IsADirectory => "is a folder, not a file (name a file in it)".to_string(),
         _ => e.to_string(),
     }
 }
@@ -143,9 +153,12 @@ mod tests {
         assert!(read_regular(&big, 1024)
             .unwrap_err()
             .contains("limit of 1024 bytes"));
-        assert_eq!(
-            read_regular(&dir.path().join("missing"), 1024).unwrap_err(),
-            "no such file or folder"
+        let missing = read_regular(&dir.path().join("missing"), 1024).unwrap_err();
+        assert!(
+            missing.starts_with(
+                "no such file or folder (check the path; a relative one is read from /"
+            ),
+            "{missing}"
         );
     }
 }

@@ -47,7 +47,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<i32> {
         reports.push((path.display().to_string(), r));
     }
     let previous = match &previous {
-        Some(p) => Some(report::read(p).with_context(|| format!("--previous {}", p.display()))?),
+        Some(p) => Some(report::read(p).context("--previous")?),
         None => None,
     };
     let merged = report::merge(reports, allow_partial).context("cannot merge")?;

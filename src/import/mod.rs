@@ -526,7 +526,10 @@ impl Importer<'_> {
         let mut reader = match src.open() {
             Ok(r) => r,
             Err(e) => {
-                f(Pos::File, Item::Fatal(format!("cannot read: {e}")));
+                f(
+                    Pos::File,
+                    Item::Fatal(format!("cannot read: {}", crate::fsio::os_error(&e))),
+                );
                 return;
             }
         };
@@ -624,6 +627,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         let src = match input::Source::new(arg) {
             Ok(s) => s,
             Err(e) => {
+                let e = crate::fsio::os_error(&e);
                 summary.files.push(FileReport {
                     name: name.clone(),
                     format: None,
@@ -640,7 +644,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         let head = src.head(HEAD_BYTES);
         let detected = match &head {
             Ok(h) => detect(h, opts.format, &imp.fields),
-            Err(e) => Err(format!("cannot read: {e}")),
+            Err(e) => Err(format!("cannot read: {}", crate::fsio::os_error(e))),
         };
         match detected {
             Ok((format, how)) => {
