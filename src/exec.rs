@@ -656,7 +656,10 @@ fn failure_kind(e: &reqwest::Error) -> FailureKind {
 /// The innermost error of a chain: the one that says what happened
 /// (`Connection refused (os error 111)`, a certificate's problem), without
 /// the wrappers' repeated context (`error sending request for url (...)`).
-fn root_cause(e: &dyn std::error::Error) -> String {
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(t) = tls_reason(e) {
+        return t;
+    }
     let mut last = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {
@@ -667,6 +670,64 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     last
+}
+
+/// A certificate's problem in words, for the ones whose rustls text is
+/// Rust debug output (`certificate is only valid for DnsName("x")`,
+/// `UnknownIssuer`); `None` for any other error.
+fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::CertificateError as C;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(rustls::Error::InvalidCertificate(c)) = s.downcast_ref::<rustls::Error>() {
+            return match c {
+                C::NotValidForNameContext {
+                    expected,
+                    presented,
+                } => {
+                    let names: Vec<String> = presented.iter().map(|p| debug_inner(p)).collect();
+                    Some(format!(
+                        "invalid peer certificate: certificate not valid for name \"{}\"; it \
+                         names {}",
+                        expected.to_str(),
+                        if names.is_empty() {
+                            "no host".to_string()
+                        } else {
+                            format!("only {}", names.join(", "))
+                        }
+                    ))
+                }
+                C::UnknownIssuer => Some(
+                    "invalid peer certificate: UnknownIssuer: signed by a CA that is not trusted"
+                        .into(),
+                ),
+                _ => None,
+            };
+        }
+        // An I/O error wrapping the TLS error: look inside.
+        src = match s.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => s.source(),
+        };
+    }
+    None
+}
+
+/// `DnsName("a.test")` → `a.test`, `IpAddress(10.0.0.1)` → `10.0.0.1`:
+/// the value inside a name's debug output; other text as it is.
+fn debug_inner(s: &str) -> String {
+    let inner = s
+        .split_once('(')
+        .filter(|(word, _)| word.chars().all(|c| c.is_ascii_alphanumeric()))
+        .and_then(|(_, rest)| rest.strip_suffix(')'));
+    match inner {
+        Some(i) => i
+            .strip_prefix('"')
+            .and_then(|i| i.strip_suffix('"'))
+            .unwrap_or(i)
+            .to_string(),
+        None => s.to_string(),
+    }
 }
 
 /// `127.0.0.3:443, [::1]:443`: where a request was sent.
@@ -889,6 +950,29 @@ pub fn capture(raw: &[u8], encodings: &[String], cap: u64) -> BodyCapture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_names_are_shown_without_debug_output() {
+        assert_eq!(debug_inner("DnsName(\"wrong.invalid\")"), "wrong.invalid");
+        assert_eq!(debug_inner("IpAddress(10.0.0.1)"), "10.0.0.1");
+        assert_eq!(debug_inner("plain.test"), "plain.test");
+        let e =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+                expected: rustls::pki_types::ServerName::try_from("www.example.test")
+                    .expect("a name")
+                    .to_owned(),
+                presented: vec!["DnsName(\"wrong.invalid\")".into()],
+            });
+        let wrapped = io::Error::other(e);
+        assert_eq!(
+            tls_reason(&wrapped).as_deref(),
+            Some(
+                "invalid peer certificate: certificate not valid for name \"www.example.test\"; \
+                 it names only wrong.invalid"
+            )
+        );
+        assert_eq!(tls_reason(&io::Error::other("x")), None);
+    }
 
     fn enc(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

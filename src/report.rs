@@ -44,7 +44,7 @@ fn read_as<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> 
     }
     let file = std::fs::File::open(path).map_err(|e| ReadError {
         path: path.display().to_string(),
-        message: format!("cannot read: {}", crate::fsio::os_error(&e)),
+        message: format!("cannot read: {}", crate::fsio::os_error(path, &e)),
     })?;
     serde_json::from_reader(std::io::BufReader::with_capacity(256 * 1024, file)).map_err(|e| {
         ReadError {

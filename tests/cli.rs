@@ -447,7 +447,7 @@ fn a_missing_file_is_named_once_with_its_reason_once() {
                 "{args:?}: the reason once: {err}"
             );
             assert!(
-                err.contains("check the path; a relative one is read from"),
+                err.contains("check the path; a relative path is read from"),
                 "{args:?}: a hint: {err}"
             );
         }

@@ -216,7 +216,7 @@ fn write_pending(
 fn not_written(dir: &std::path::Path, e: &std::io::Error) -> exit::ReportsNotWritten {
     exit::ReportsNotWritten {
         dir: dir.display().to_string(),
-        message: edgeparity::fsio::os_error(e),
+        message: edgeparity::fsio::os_error(dir, e),
     }
 }
 

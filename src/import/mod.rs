@@ -527,7 +527,10 @@ impl Importer<'_> {
             Err(e) => {
                 f(
                     Pos::File,
-                    Item::Fatal(format!("cannot read: {}", crate::fsio::os_error(&e))),
+                    Item::Fatal(format!(
+                        "cannot read: {}",
+                        crate::fsio::os_error(&src.path, &e)
+                    )),
                 );
                 return;
             }
@@ -626,7 +629,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         let src = match input::Source::new(arg) {
             Ok(s) => s,
             Err(e) => {
-                let e = crate::fsio::os_error(&e);
+                let e = crate::fsio::os_error(arg, &e);
                 summary.files.push(FileReport {
                     name: name.clone(),
                     format: None,
@@ -643,7 +646,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         let head = src.head(HEAD_BYTES);
         let detected = match &head {
             Ok(h) => detect(h, opts.format, &imp.fields),
-            Err(e) => Err(format!("cannot read: {}", crate::fsio::os_error(e))),
+            Err(e) => Err(format!("cannot read: {}", crate::fsio::os_error(arg, e))),
         };
         match detected {
             Ok((format, how)) => {
@@ -801,7 +804,7 @@ pub fn write_suites(
     }
     std::fs::create_dir_all(dir).map_err(|e| ImportError::Write {
         path: dir.to_path_buf(),
-        message: crate::fsio::os_error(&e),
+        message: crate::fsio::os_error(dir, &e),
     })?;
     for s in suites {
         let path = dir.join(&s.file_name);
@@ -810,7 +813,7 @@ pub fn write_suites(
         // file to commit and share, and holds no secret (`${VAR}` in its
         // place).
         crate::fsio::write_atomic(&path, s.text.as_bytes()).map_err(|e| ImportError::Write {
-            message: crate::fsio::os_error(&e),
+            message: crate::fsio::os_error(&path, &e),
             path,
         })?;
     }
