@@ -166,9 +166,11 @@ pub fn write(
     // Counts.
     let s = &report.summary;
     o.push_str("<section class=\"cards\">");
+    // Every tile is a link: the total clears every filter, a verdict shows
+    // that verdict alone, a severity the cases with such a difference.
     let _ = write!(
         o,
-        "<div class=\"card total\"><b>{}</b><span>cases</span></div>",
+        "<a class=\"card total\" href=\"#all\"><b>{}</b><span>cases</span></a>",
         s.total
     );
     for (v, n) in [
@@ -192,7 +194,7 @@ pub fn write(
     for &(sev, diffs, cases) in &tally.severity {
         let _ = write!(
             o,
-            "<div class=\"card s-{0}{1}\"><b>{diffs}</b><span>{0} · {cases} case{2}</span></div>",
+            "<a class=\"card s-{0}{1}\" href=\"#has={0}\"><b>{diffs}</b><span>{0} · {cases} case{2}</span></a>",
             sev.as_str(),
             if diffs == 0 { " zero" } else { "" },
             if cases == 1 { "" } else { "s" }
@@ -236,8 +238,15 @@ pub fn write(
         "<label><input type=\"checkbox\" name=\"severity\" value=\"none\" checked> <span class=\"sev s-none\">none</span> <small>{}</small></label>",
         worst_count(None)
     );
-    // Scrolls past a few lines: a migration has hundreds of suites.
-    o.push_str("</fieldset><fieldset class=\"suites\"><legend>Suite</legend>");
+    // Scrolls past a few lines: a migration has hundreds of suites, so the
+    // list is filtered by typing, and All / None act on the suites listed.
+    o.push_str(
+        "</fieldset><fieldset class=\"suites\"><legend>Suite</legend>\
+         <span class=\"suite-tools\"><input type=\"search\" id=\"suite-q\" placeholder=\"Filter suites\" \
+         aria-label=\"Filter the suite list\"><button type=\"button\" id=\"suites-all\" \
+         title=\"Select every suite listed\">All</button><button type=\"button\" id=\"suites-none\" \
+         title=\"Clear every suite listed\">None</button></span>",
+    );
     for (suite, n) in &tally.suites {
         let _ = write!(
             o,
@@ -247,7 +256,8 @@ pub fn write(
     }
     let _ = writeln!(
         o,
-        "</fieldset><output id=\"shown\">{0} cases</output></nav>",
+        "</fieldset><button type=\"button\" id=\"has\" hidden title=\"Show every severity again\"></button>\
+         <output id=\"shown\">{0} cases</output></nav>",
         cases.count()
     );
 
@@ -373,10 +383,16 @@ fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {
     let open = c.verdict != Verdict::Parity && i < OPEN_CASES;
     let _ = write!(
         o,
-        "<details class=\"case {vc}\" id=\"{anchor}\" data-suite=\"{suite}\" data-verdict=\"{v}\" data-severity=\"{sev}\"{open}>\
+        "<details class=\"case {vc}\" id=\"{anchor}\" data-suite=\"{suite}\" data-verdict=\"{v}\" data-severity=\"{sev}\" data-sevs=\"{sevs}\"{open}>\
          <summary><span class=\"badge {vc}\">{v}</span>{badge}<span class=\"cid\">{id}</span>\
          <a class=\"permalink\" href=\"#{anchor}\" title=\"Link to this case\">#</a>",
         anchor = anchor(&c.id),
+        sevs = Severity::ALL
+            .iter()
+            .filter(|s| c.differences.iter().any(|d| d.severity == **s))
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         vc = verdict_class(c.verdict),
         suite = esc(&c.suite),
         v = c.verdict.as_str(),
