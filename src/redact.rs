@@ -389,6 +389,53 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_request_is_redacted_and_its_curl_rebuilt() {
+        use base64::Engine;
+        let secret = "tok/S3cr3t+42";
+        let enc = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let mut r: CaseResult = serde_json::from_value(serde_json::json!({
+            "id": "s::c", "suite": "s", "name": "c", "verdict": "error",
+            "differences": [], "error": null, "responses": [], "probes": {},
+            "failures": [{
+                "provider": "cloudflare", "kind": "connect", "message": "refused",
+                "request": {
+                    "method": "POST",
+                    "url": format!("https://www.example.test/p?t={}", enc(secret)),
+                    "headers": [["x-api-key", secret], ["accept", "*/*"]],
+                    "body": format!("token={secret}&b64={}", base64::engine::general_purpose::STANDARD.encode(secret))
+                },
+                "addrs": ["127.0.0.9:443"],
+                "curl": format!("curl --data-binary 'token={secret}'")
+            }]
+        }))
+        .expect("a case result");
+        Redactor::new(vec![secret.into()]).redact_result(&mut r);
+        let shown = serde_json::to_string(&r).expect("JSON");
+        for form in [
+            secret.to_string(),
+            enc(secret),
+            base64::engine::general_purpose::STANDARD.encode(secret),
+        ] {
+            assert!(!shown.contains(&form), "{form} in {shown}");
+        }
+        let f = &r.failures[0];
+        let q = f.request.as_ref().expect("the request");
+        assert_eq!(q.body.as_deref(), Some("token=[REDACTED]&b64=[REDACTED]"));
+        let curl = f.curl.as_deref().expect("a curl");
+        assert!(
+            curl.contains("--resolve 'www.example.test:443:127.0.0.9'"),
+            "{curl}"
+        );
+        assert!(
+            curl.contains("-H 'x-api-key: '\"$EDGEPARITY_X_API_KEY\""),
+            "{curl}"
+        );
+        assert!(curl.contains("--data-raw \"$EDGEPARITY_BODY\""), "{curl}");
+    }
+
+    #[test]
     fn url_userinfo_is_always_masked() {
         let r = Redactor::new(vec!["hunter22".into()]);
         let u = reqwest::Url::parse("https://admin:hunter22@www.example.test/p?x=1").unwrap();
