@@ -381,7 +381,8 @@ const THREE: &str = "  - {name: a, path: /static/app.js, ignore_headers: [etag]}
 /// A provider every case fails on: one warning, at the top of the output
 /// and in report.json, with the failure and its fix, and no Rust debug
 /// output (`Query { name: Name(...) }`) anywhere a person reads.
-fn assert_one_outage(providers: &str, kind: &str, fix: &str) {
+/// Each failed case also has its request and a curl pinned as `pin` says.
+fn assert_one_outage(providers: &str, kind: &str, fix: &str, pin: &str) {
     let p = project(providers, THREE);
     let (code, text, r, dir) = edgeparity(&["run"], p.dir.path());
     assert_eq!(code, 3, "{text}");
@@ -402,6 +403,16 @@ fn assert_one_outage(providers: &str, kind: &str, fix: &str) {
     assert_eq!(warnings.len(), 1, "{:?}", r["warnings"]);
     assert!(warnings[0].starts_with(&head), "{}", warnings[0]);
     assert!(warnings[0].contains(fix), "{}", warnings[0]);
+    for id in ["www::a", "www::b", "www::c"] {
+        let f = &report_case(&r, id)["failures"][0];
+        assert_eq!(f["provider"], "cloudflare", "{id}");
+        assert_eq!(f["request"]["method"], "GET", "{id}");
+        let curl = f["curl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: no curl: {f}"));
+        assert!(curl.contains(pin), "{id}: {curl}");
+        assert!(curl.contains("--cacert"), "{id}: {curl}");
+    }
     let mut read = vec![("output".to_string(), text.clone())];
     for f in ["report.json", "summary.md", "report.html", "junit.xml"] {
         read.push((f.into(), std::fs::read_to_string(dir.join(f)).expect(f)));
@@ -425,11 +436,15 @@ fn a_provider_wide_dns_outage_is_one_warning_with_the_fix() {
         "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {resolve: \"{host}.nowhere.test\", nameserver: \"127.0.0.5:18053\"}\n",
         "address lookup failed",
         fix,
+        // No address found: pinned to a variable, never the system's DNS.
+        "--resolve 'www.example.test:18443:'\"$EDGEPARITY_ADDR\"",
     );
     assert_one_outage(
         "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {resolve: \"{host}.cdn.cloudflare.test\", nameserver: \"127.0.0.5:18054\"}\n",
         "address lookup failed",
         fix,
+        // No address found: pinned to a variable, never the system's DNS.
+        "--resolve 'www.example.test:18443:'\"$EDGEPARITY_ADDR\"",
     );
 }
 
@@ -445,6 +460,7 @@ fn a_provider_wide_tls_outage_is_one_warning_with_the_fix() {
             ),
             "TLS failed",
             fix,
+            &format!("--resolve 'www.example.test:18443:{addr}'"),
         );
     }
 }
