@@ -7,6 +7,10 @@
   var shown = document.getElementById("shown");
   var search = document.getElementById("q");
   var groups = ["verdict", "severity", "suite"];
+  // A severity tile's filter: only cases with a difference of that
+  // severity (`#has=major`); shown, with a button to drop it, while set.
+  var has = null;
+  var hasButton = document.getElementById("has");
   // Lower-cased text of each case (id, URLs, messages), read once.
   var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
   // A case's own attribute, or its list's (the compact list of cases at
@@ -27,7 +31,8 @@
       var on = v[attr(r, "data-verdict")] === true &&
         s[attr(r, "data-severity")] === true &&
         u[attr(r, "data-suite")] === true &&
-        (q === "" || texts[i].indexOf(q) >= 0);
+        (q === "" || texts[i].indexOf(q) >= 0) &&
+        (has === null || (" " + (attr(r, "data-sevs") || "") + " ").indexOf(" " + has + " ") >= 0);
       r.hidden = !on;
       if (on) { n += 1; }
     });
@@ -35,6 +40,10 @@
     // hides its head too.
     sections.forEach(function (g) { g.hidden = g.querySelector(".case:not([hidden])") === null; });
     if (shown) { shown.textContent = n + " of " + rows.length + " cases shown"; }
+    if (hasButton) {
+      hasButton.hidden = has === null;
+      hasButton.textContent = has === null ? "" : "with a " + has + " difference \u00d7";
+    }
   }
   function fromHash() {
     var h = window.location.hash.replace(/^#/, "");
@@ -51,6 +60,7 @@
       b.checked = list ? list.indexOf(b.value) >= 0 : true;
     });
     if (search) { search.value = want.q ? want.q.join(",") : ""; }
+    has = want.has && want.has[0] !== "" ? want.has[0] : null;
     // A link to one case (`#c-...`): open it.
     if (h.indexOf("c-") === 0) {
       var target = document.getElementById(h);
@@ -68,6 +78,7 @@
       if (!all) { parts.push(g + "=" + on.join(",")); }
     });
     if (search && search.value.trim() !== "") { parts.push("q=" + encodeURIComponent(search.value.trim())); }
+    if (has !== null) { parts.push("has=" + encodeURIComponent(has)); }
     try {
       history.replaceState(null, "", parts.length ? "#" + parts.join("&") : window.location.pathname);
     } catch (e) { /* file: URLs may refuse; the filter still applies */ }
@@ -75,6 +86,32 @@
   boxes.forEach(function (b) { b.addEventListener("change", function () { apply(); toHash(); }); });
   if (search) { search.addEventListener("input", function () { apply(); toHash(); }); }
   window.addEventListener("hashchange", function () { fromHash(); apply(); });
+  if (hasButton) {
+    hasButton.addEventListener("click", function () { has = null; apply(); toHash(); });
+  }
+  // The suite list: filtered by typing; All / None set the suites listed.
+  var suiteQ = document.getElementById("suite-q");
+  var suiteBoxes = boxes.filter(function (b) { return b.name === "suite"; });
+  function listed() {
+    return suiteBoxes.filter(function (b) { return !b.parentNode.hidden; });
+  }
+  if (suiteQ) {
+    suiteQ.addEventListener("input", function () {
+      var t = suiteQ.value.trim().toLowerCase();
+      suiteBoxes.forEach(function (b) {
+        b.parentNode.hidden = t !== "" && b.value.toLowerCase().indexOf(t) < 0;
+      });
+    });
+  }
+  [["suites-all", true], ["suites-none", false]].forEach(function (p) {
+    var button = document.getElementById(p[0]);
+    if (!button) { return; }
+    button.addEventListener("click", function () {
+      listed().forEach(function (b) { b.checked = p[1]; });
+      apply();
+      toHash();
+    });
+  });
   fromHash();
   apply();
   // Copy a curl repro: the clipboard where the browser allows it, else the

@@ -376,8 +376,15 @@ pub enum JudgeError {
         value: f64,
         expected: &'static str,
     },
+    /// Not a source (a `{:#}` chain would print its text twice).
     #[error("statistics: {0}")]
-    Stats(#[from] StatsError),
+    Stats(StatsError),
+}
+
+impl From<StatsError> for JudgeError {
+    fn from(e: StatsError) -> JudgeError {
+        JudgeError::Stats(e)
+    }
 }
 
 /// The verdict of one round.

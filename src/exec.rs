@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::model::{BodyCapture, Exchange, ExchangeError, FailureKind, Resolution, Timing};
+use crate::model::{
+    BodyCapture, Exchange, ExchangeError, FailureKind, RequestShown, Resolution, Timing,
+};
 use crate::plan::{Origin, RequestSpec};
 use crate::settings::{Rate, DEFAULT_RATE};
 use crate::suite::{Environment, HttpMode, ProviderConfig, Target};
@@ -211,25 +213,30 @@ impl Executor {
         self.rate = plan.message;
     }
 
-    /// Send one request to one provider and read the whole response.
+    /// Send one request to one provider and read the whole response. A
+    /// failure carries the request as it was (or would have been) sent
+    /// and the pinned addresses, for its repro.
     pub async fn send(&self, provider: &str, req: &RequestSpec) -> Result<Exchange, ExchangeError> {
-        let fail = |kind, message: String| ExchangeError {
-            provider: provider.to_string(),
-            kind,
-            message,
-        };
-        let endpoint = self
-            .endpoints
-            .get(provider)
-            .ok_or_else(|| fail(FailureKind::Resolve, "no such provider".into()))?;
+        let endpoint = self.endpoints.get(provider).ok_or_else(|| {
+            ExchangeError::new(provider, FailureKind::Resolve, "no such provider".into())
+        })?;
         let req = crate::plan::route(req, &endpoint.route);
         let req = req.as_ref();
+        let shown = shown_request(req);
+        let port = req.url.port_or_known_default().unwrap_or(443);
+        let fail = |kind, message: String, pinned: &[IpAddr]| {
+            let addrs = pinned
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, port).to_string())
+                .collect();
+            ExchangeError::new(provider, kind, message).with_request(shown.clone(), addrs)
+        };
         if let Some(p) = self.pacers.get(provider) {
             p.wait().await;
         }
         let pinned = endpoint
             .pinned_for(req)
-            .map_err(|m| fail(FailureKind::Resolve, m))?;
+            .map_err(|m| fail(FailureKind::Resolve, m, &[]))?;
         let timeout = req
             .timeout_ms
             .map(Duration::from_millis)
@@ -245,16 +252,14 @@ impl Executor {
             builder = builder.body(b.clone());
         }
         let started = Instant::now();
-        let port = req.url.port_or_known_default().unwrap_or(443);
         let resp = builder.send().await.map_err(|e| {
-            let mut f = classify(provider, &e);
-            f.message = format!(
+            let message = format!(
                 "{} (asked {} at {})",
                 root_cause(&e),
                 req.url.host_str().unwrap_or_default(),
                 join_sockets(pinned, port)
             );
-            f
+            fail(failure_kind(&e), message, pinned)
         })?;
         let ttfb = started.elapsed();
         let remote_addr = resp.remote_addr();
@@ -270,22 +275,23 @@ impl Executor {
                             .unwrap_or("an unknown address".into()),
                         join_ips(pinned)
                     ),
+                    pinned,
                 ))
             }
         }
         let status = resp.status().as_u16();
         let version = format!("{:?}", resp.version());
         let headers = header_lines(resp.headers());
-        let body = self.read_body(provider, &headers, resp).await?;
+        let body = self
+            .read_body(provider, &headers, resp)
+            .await
+            .map_err(|e| fail(e.kind, e.message, pinned))?;
         Ok(Exchange {
             provider: provider.to_string(),
-            method: req.method.to_string(),
-            request_headers: req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                .collect(),
-            url: req.url.to_string(),
+            method: shown.method,
+            request_headers: shown.headers,
+            request_body: shown.body,
+            url: shown.url,
             status,
             version,
             remote_addr,
@@ -640,10 +646,24 @@ fn dns_reason(e: &hickory_resolver::net::NetError) -> String {
 
 /// Turn a reqwest error into a failure with a reason a person can act on.
 fn classify(provider: &str, e: &reqwest::Error) -> ExchangeError {
-    ExchangeError {
-        provider: provider.to_string(),
-        kind: failure_kind(e),
-        message: error_chain(e),
+    ExchangeError::new(provider, failure_kind(e), error_chain(e))
+}
+
+/// A request as the reports show it (before redaction): method, URL,
+/// header names lower-case, and the body as text.
+fn shown_request(req: &RequestSpec) -> RequestShown {
+    RequestShown {
+        method: req.method.to_string(),
+        url: req.url.to_string(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        body: req
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
     }
 }
 
@@ -700,7 +720,10 @@ fn failure_kind(e: &reqwest::Error) -> FailureKind {
 /// The innermost error of a chain: the one that says what happened
 /// (`Connection refused (os error 111)`, a certificate's problem), without
 /// the wrappers' repeated context (`error sending request for url (...)`).
-fn root_cause(e: &dyn std::error::Error) -> String {
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(t) = tls_reason(e) {
+        return t;
+    }
     let mut last = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {
@@ -711,6 +734,64 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     last
+}
+
+/// A certificate's problem in words, for the ones whose rustls text is
+/// Rust debug output (`certificate is only valid for DnsName("x")`,
+/// `UnknownIssuer`); `None` for any other error.
+fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::CertificateError as C;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(rustls::Error::InvalidCertificate(c)) = s.downcast_ref::<rustls::Error>() {
+            return match c {
+                C::NotValidForNameContext {
+                    expected,
+                    presented,
+                } => {
+                    let names: Vec<String> = presented.iter().map(|p| debug_inner(p)).collect();
+                    Some(format!(
+                        "invalid peer certificate: certificate not valid for name \"{}\"; it \
+                         names {}",
+                        expected.to_str(),
+                        if names.is_empty() {
+                            "no host".to_string()
+                        } else {
+                            format!("only {}", names.join(", "))
+                        }
+                    ))
+                }
+                C::UnknownIssuer => Some(
+                    "invalid peer certificate: UnknownIssuer: signed by a CA that is not trusted"
+                        .into(),
+                ),
+                _ => None,
+            };
+        }
+        // An I/O error wrapping the TLS error: look inside.
+        src = match s.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => s.source(),
+        };
+    }
+    None
+}
+
+/// `DnsName("a.test")` → `a.test`, `IpAddress(10.0.0.1)` → `10.0.0.1`:
+/// the value inside a name's debug output; other text as it is.
+fn debug_inner(s: &str) -> String {
+    let inner = s
+        .split_once('(')
+        .filter(|(word, _)| word.chars().all(|c| c.is_ascii_alphanumeric()))
+        .and_then(|(_, rest)| rest.strip_suffix(')'));
+    match inner {
+        Some(i) => i
+            .strip_prefix('"')
+            .and_then(|i| i.strip_suffix('"'))
+            .unwrap_or(i)
+            .to_string(),
+        None => s.to_string(),
+    }
 }
 
 /// `127.0.0.3:443, [::1]:443`: where a request was sent.
@@ -939,6 +1020,29 @@ pub fn capture(raw: &[u8], encodings: &[String], cap: u64) -> BodyCapture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_names_are_shown_without_debug_output() {
+        assert_eq!(debug_inner("DnsName(\"wrong.invalid\")"), "wrong.invalid");
+        assert_eq!(debug_inner("IpAddress(10.0.0.1)"), "10.0.0.1");
+        assert_eq!(debug_inner("plain.test"), "plain.test");
+        let e =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+                expected: rustls::pki_types::ServerName::try_from("www.example.test")
+                    .expect("a name")
+                    .to_owned(),
+                presented: vec!["DnsName(\"wrong.invalid\")".into()],
+            });
+        let wrapped = io::Error::other(e);
+        assert_eq!(
+            tls_reason(&wrapped).as_deref(),
+            Some(
+                "invalid peer certificate: certificate not valid for name \"www.example.test\"; \
+                 it names only wrong.invalid"
+            )
+        );
+        assert_eq!(tls_reason(&io::Error::other("x")), None);
+    }
 
     fn enc(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

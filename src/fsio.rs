@@ -60,7 +60,7 @@ fn temp_file_in(dir: &Path, _target: &Path) -> std::io::Result<tempfile::NamedTe
 /// sentence for the user (the path is added by the caller): the OS error
 /// once, or what is wrong with the file and how to fix it.
 pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| os_error(&e))?;
+    let meta = std::fs::metadata(path).map_err(|e| os_error(path, &e))?;
     if !meta.is_file() {
         return Err("not a regular file".to_string());
     }
@@ -70,26 +70,48 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
             meta.len()
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| os_error(&e))?;
+    let file = std::fs::File::open(path).map_err(|e| os_error(path, &e))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // The file may grow between the check and the read: read one byte past
     // the limit to tell.
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| os_error(&e))?;
+        .map_err(|e| os_error(path, &e))?;
     if bytes.len() as u64 > limit {
         return Err(format!("more than the limit of {limit} bytes"));
     }
     Ok(bytes)
 }
 
-/// An OS error as one sentence, by its kind (the OS text otherwise).
-pub fn os_error(e: &std::io::Error) -> String {
+/// An OS error about `path` as one sentence, by its kind, with what to
+/// check (the OS text otherwise, once). The caller names the path, once.
+pub fn os_error(path: &Path, e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
-        K::NotFound => "no such file or folder".to_string(),
-        K::PermissionDenied => "permission denied".to_string(),
-        K::IsADirectory => "is a folder, not a file".to_string(),
+        K::NotFound => {
+            let mut hint = String::from("check the path");
+            // The outermost folder on the way that is missing, if one is.
+            let missing = path
+                .ancestors()
+                .skip(1)
+                .filter(|a| !a.as_os_str().is_empty())
+                .take_while(|a| !a.exists())
+                .last();
+            if let Some(m) = missing {
+                hint.push_str(&format!(": the folder {} does not exist", m.display()));
+            }
+            if path.is_relative() {
+                if let Ok(cwd) = std::env::current_dir() {
+                    hint.push_str(&format!("; a relative path is read from {}", cwd.display()));
+                }
+            }
+            format!("no such file or folder ({hint})")
+        }
+        K::PermissionDenied => {
+            "permission denied (check the owner and mode of the file and of its folders)"
+                .to_string()
+        }
+        K::IsADirectory => "is a folder, not a file (name a file in it)".to_string(),
         _ => e.to_string(),
     }
 }
@@ -143,9 +165,23 @@ mod tests {
         assert!(read_regular(&big, 1024)
             .unwrap_err()
             .contains("limit of 1024 bytes"));
+        let missing = read_regular(&dir.path().join("missing"), 1024).unwrap_err();
+        assert_eq!(missing, "no such file or folder (check the path)");
+        let deep = dir.path().join("a/b/missing.yaml");
         assert_eq!(
-            read_regular(&dir.path().join("missing"), 1024).unwrap_err(),
-            "no such file or folder"
+            read_regular(&deep, 1024).unwrap_err(),
+            format!(
+                "no such file or folder (check the path: the folder {} does not exist)",
+                dir.path().join("a").display()
+            )
+        );
+        let relative = read_regular(Path::new("no-such-folder/x.yaml"), 1024).unwrap_err();
+        assert!(
+            relative.starts_with(
+                "no such file or folder (check the path: the folder no-such-folder does not \
+                 exist; a relative path is read from /"
+            ),
+            "{relative}"
         );
     }
 }

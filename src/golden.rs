@@ -324,7 +324,7 @@ pub fn write(
     let path = path_for(dir, suite, case);
     let io = |p: &Path, e: std::io::Error| GoldenError::Io {
         path: p.display().to_string(),
-        message: e.to_string(),
+        message: crate::fsio::os_error(p, &e),
     };
     let old = load(&path)?;
     if let Some(old) = &old {

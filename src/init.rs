@@ -294,8 +294,8 @@ pub fn init(opts: &Options) -> Result<Written, InitError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
             return Err(InitError::Write {
+                message: crate::fsio::os_error(&cargo_path, &e),
                 path: cargo_path,
-                message: crate::fsio::os_error(&e),
             })
         }
     };
@@ -321,7 +321,7 @@ pub fn init(opts: &Options) -> Result<Written, InitError> {
 fn write(path: &Path, text: &str) -> Result<(), InitError> {
     crate::fsio::write_atomic(path, text.as_bytes()).map_err(|e| InitError::Write {
         path: path.to_path_buf(),
-        message: crate::fsio::os_error(&e),
+        message: crate::fsio::os_error(path, &e),
     })
 }
 

@@ -158,6 +158,7 @@ fn summary(
             method: ex.method.clone(),
             url: ex.url.clone(),
             headers: ex.request_headers.clone(),
+            body: ex.request_body.clone(),
         }),
         headers: ex.headers.clone(),
         curl: None,
@@ -955,11 +956,11 @@ mod tests {
                 ),
                 (
                     "cloudflare".into(),
-                    Err(ExchangeError {
-                        provider: "cloudflare".into(),
-                        kind: FailureKind::Connect,
-                        message: "refused".into(),
-                    }),
+                    Err(ExchangeError::new(
+                        "cloudflare",
+                        FailureKind::Connect,
+                        "refused".into(),
+                    )),
                 ),
             ],
         );

@@ -432,6 +432,7 @@ pub(crate) mod tests {
         Exchange {
             method: "GET".into(),
             request_headers: Vec::new(),
+            request_body: None,
             provider: "p".into(),
             url: "https://www.example.test/".into(),
             status: 200,

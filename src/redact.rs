@@ -11,7 +11,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::CaseResult;
+use crate::model::{CaseResult, Masked, RequestShown};
 use crate::provider;
 
 #[derive(Debug, Clone, Default)]
@@ -168,27 +168,46 @@ impl Redactor {
             for (name, v) in resp.headers.iter_mut() {
                 *v = self.header_value(name, v);
             }
-            // Which request headers hold a secret: the repro names them as
-            // shell variables (`$EDGEPARITY_AUTHORIZATION`) instead.
-            let mut secret = Vec::new();
-            if let Some(req) = resp.request.as_mut() {
-                req.url = match reqwest::Url::parse(&req.url) {
-                    Ok(u) => self.url(&u),
-                    Err(_) => self.text(&req.url),
-                };
-                for (name, v) in req.headers.iter_mut() {
-                    let shown = self.header_value(name, v);
-                    secret.push(shown != *v);
-                    *v = shown;
-                }
-            }
             // Rebuilt from the redacted request, so it never held a secret.
+            let masked = resp.request.as_mut().map(|q| self.request(q));
+            let addrs: Vec<String> = resp.remote_addr.iter().cloned().collect();
             resp.curl = resp.request.as_ref().map(|q| {
-                q.curl_with(resp.remote_addr.as_deref(), self.cacert.as_deref(), &|i| {
-                    secret.get(i).copied().unwrap_or(false)
-                })
+                q.curl_pinned(&addrs, self.cacert.as_deref(), &masked.unwrap_or_default())
             });
         }
+        // A failed exchange's request, and its curl, the same way.
+        for f in &mut r.failures {
+            let masked = f.request.as_mut().map(|q| self.request(q));
+            f.curl = f.request.as_ref().map(|q| {
+                q.curl_pinned(
+                    &f.addrs,
+                    self.cacert.as_deref(),
+                    &masked.unwrap_or_default(),
+                )
+            });
+        }
+    }
+
+    /// Redact a request in place: its URL, header values and body. Says
+    /// which parts held a secret, for the repro to read those from shell
+    /// variables (`$EDGEPARITY_AUTHORIZATION`, `$EDGEPARITY_BODY`) instead.
+    pub fn request(&self, req: &mut RequestShown) -> Masked {
+        let mut masked = Masked::default();
+        req.url = match reqwest::Url::parse(&req.url) {
+            Ok(u) => self.url(&u),
+            Err(_) => self.text(&req.url),
+        };
+        for (name, v) in req.headers.iter_mut() {
+            let shown = self.header_value(name, v);
+            masked.headers.push(shown != *v);
+            *v = shown;
+        }
+        if let Some(b) = req.body.as_mut() {
+            let shown = self.text(b);
+            masked.body = shown != *b;
+            *b = shown;
+        }
+        masked
     }
 }
 
@@ -373,6 +392,53 @@ mod tests {
             let shown = r.text(&format!("x{text}y"));
             assert_eq!(shown, format!("x{MASK}y"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_failed_request_is_redacted_and_its_curl_rebuilt() {
+        use base64::Engine;
+        let secret = "tok/S3cr3t+42";
+        let enc = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let mut r: CaseResult = serde_json::from_value(serde_json::json!({
+            "id": "s::c", "suite": "s", "name": "c", "verdict": "error",
+            "differences": [], "error": null, "responses": [], "probes": {},
+            "failures": [{
+                "provider": "cloudflare", "kind": "connect", "message": "refused",
+                "request": {
+                    "method": "POST",
+                    "url": format!("https://www.example.test/p?t={}", enc(secret)),
+                    "headers": [["x-api-key", secret], ["accept", "*/*"]],
+                    "body": format!("token={secret}&b64={}", base64::engine::general_purpose::STANDARD.encode(secret))
+                },
+                "addrs": ["127.0.0.9:443"],
+                "curl": format!("curl --data-binary 'token={secret}'")
+            }]
+        }))
+        .expect("a case result");
+        Redactor::new(vec![secret.into()]).redact_result(&mut r);
+        let shown = serde_json::to_string(&r).expect("JSON");
+        for form in [
+            secret.to_string(),
+            enc(secret),
+            base64::engine::general_purpose::STANDARD.encode(secret),
+        ] {
+            assert!(!shown.contains(&form), "{form} in {shown}");
+        }
+        let f = &r.failures[0];
+        let q = f.request.as_ref().expect("the request");
+        assert_eq!(q.body.as_deref(), Some("token=[REDACTED]&b64=[REDACTED]"));
+        let curl = f.curl.as_deref().expect("a curl");
+        assert!(
+            curl.contains("--resolve 'www.example.test:443:127.0.0.9'"),
+            "{curl}"
+        );
+        assert!(
+            curl.contains("-H 'x-api-key: '\"$EDGEPARITY_X_API_KEY\""),
+            "{curl}"
+        );
+        assert!(curl.contains("--data-raw \"$EDGEPARITY_BODY\""), "{curl}");
     }
 
     #[test]

@@ -35,15 +35,21 @@ pub fn read_verdicts(path: &Path) -> Result<Vec<(String, Verdict)>, ReadError> {
 /// Parse a report.json as `T`, streaming from the file (its text is never
 /// held whole).
 fn read_as<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
+    if path.is_dir() {
+        return Err(ReadError {
+            path: path.display().to_string(),
+            message: "cannot read: is a folder, not a file (name its report.json)".into(),
+        });
+    }
     let file = std::fs::File::open(path).map_err(|e| ReadError {
         path: path.display().to_string(),
-        message: e.to_string(),
+        message: format!("cannot read: {}", crate::fsio::os_error(path, &e)),
     })?;
     serde_json::from_reader(std::io::BufReader::with_capacity(256 * 1024, file)).map_err(|e| {
         ReadError {
             path: path.display().to_string(),
             message: if e.is_io() {
-                e.to_string()
+                format!("cannot read: {e}")
             } else {
                 format!("not an edgeparity report.json: {e}")
             },

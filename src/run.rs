@@ -174,10 +174,17 @@ impl RunContext {
     /// identities proves nothing).
     async fn send_checked(&self, p: &str, req: &RequestSpec) -> Result<Exchange, ExchangeError> {
         let ex = self.exec.send(p, req).await?;
-        let fail = |message: String| ExchangeError {
-            provider: p.to_string(),
-            kind: FailureKind::Fingerprint,
-            message,
+        // The request as sent, and where its answer came from.
+        let shown = crate::model::RequestShown {
+            method: ex.method.clone(),
+            url: ex.url.clone(),
+            headers: ex.request_headers.clone(),
+            body: ex.request_body.clone(),
+        };
+        let addrs: Vec<String> = ex.remote_addr.iter().map(|a| a.to_string()).collect();
+        let fail = |message: String| {
+            ExchangeError::new(p, FailureKind::Fingerprint, message)
+                .with_request(shown.clone(), addrs.clone())
         };
         if let Some(check) = self.fingerprints.get(p) {
             check

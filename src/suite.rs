@@ -1312,7 +1312,7 @@ fn suite_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
     while let Some((d, depth)) = todo.pop() {
         let entries = std::fs::read_dir(&d).map_err(|e| InputError::Io {
             path: d.clone(),
-            message: crate::fsio::os_error(&e),
+            message: crate::fsio::os_error(&d, &e),
         })?;
         for e in entries.flatten() {
             let f = e.path();

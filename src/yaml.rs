@@ -96,7 +96,8 @@ pub struct YamlError {
 pub enum InputError {
     #[error("{path}: cannot read: {message}")]
     Io { path: PathBuf, message: String },
-    #[error("{0}")]
+    /// Its own text only: `{0}` and a source would print it twice.
+    #[error(transparent)]
     Yaml(#[from] YamlError),
     #[error("{at}: key `{key}`: {message}")]
     Invalid {

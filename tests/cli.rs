@@ -396,3 +396,60 @@ fn quiet_silences_merge_import_and_golden() {
     let out = cmd(&["golden", "accept"], p.dir.path(), &[]);
     assert_eq!(text(&out.stdout), "0 pending file(s) accepted\n");
 }
+
+/// How often `needle` occurs in `hay`.
+fn count(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
+
+#[test]
+fn a_missing_file_is_named_once_with_its_reason_once() {
+    let p = planted_project(8080);
+    p.write("bad.yaml", "cases: [\n");
+    let merge = fixture_dir();
+    let cases: [(&[&str], &Path, &str); 4] = [
+        (
+            &["run", "nosuch-suite.yaml"],
+            p.dir.path(),
+            "nosuch-suite.yaml",
+        ),
+        (
+            &["run", "--previous", "missing-previous.json"],
+            p.dir.path(),
+            "missing-previous.json",
+        ),
+        (
+            &[
+                "report",
+                "merge",
+                "report.json",
+                "--out",
+                "merged",
+                "--previous",
+                "missing-previous.json",
+            ],
+            merge.dir.path(),
+            "missing-previous.json",
+        ),
+        (&["run", "bad.yaml"], p.dir.path(), "bad.yaml"),
+    ];
+    for (args, cwd, path) in cases {
+        let out = cmd(args, cwd, &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(count(&err, path), 1, "{args:?}: the path once: {err}");
+        assert_eq!(count(&err, "error:"), 1, "{args:?}: one message: {err}");
+        assert!(!err.contains("os error"), "{args:?}: no raw OS text: {err}");
+        if path != "bad.yaml" {
+            assert_eq!(
+                count(&err, "no such file or folder"),
+                1,
+                "{args:?}: the reason once: {err}"
+            );
+            assert!(
+                err.contains("check the path; a relative path is read from"),
+                "{args:?}: a hint: {err}"
+            );
+        }
+    }
+}

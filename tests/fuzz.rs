@@ -218,6 +218,7 @@ fn exchange() -> impl Strategy<Value = edgeparity::model::Exchange> {
             edgeparity::model::Exchange {
                 method: "GET".into(),
                 request_headers: Vec::new(),
+                request_body: None,
                 provider: "p".into(),
                 url: "https://www.example.test/".into(),
                 status,

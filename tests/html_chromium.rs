@@ -229,6 +229,29 @@ fn filters_follow_the_url_fragment() {
     assert!(re.is_match(&dom), "the linked case is opened");
     // The count tiles are links to their verdict alone.
     assert!(dom.contains(r##"href="#verdict=differs""##));
+
+    // A severity tile: the cases with a difference of that severity, its
+    // worst or not (checkout::cart's minor one is under a major), said by
+    // a button that drops the filter.
+    assert!(all.contains(r##"<a class="card s-minor" href="#has=minor">"##));
+    let dom = dump(&path, "#has=minor");
+    assert_eq!(visible(&dom), ["checkout::cart"]);
+    assert!(dom.contains("1 of 9 cases shown"));
+    assert!(
+        dom.contains(r#"<button type="button" id="has" title="Show every severity again">with a minor difference ×</button>"#),
+        "the filter is shown while set"
+    );
+    let dom = dump(&path, "#has=major&suite=checkout");
+    assert_eq!(visible(&dom), ["checkout::cart", "checkout::home"]);
+    // The total tile clears every filter.
+    assert!(all.contains(r##"<a class="card total" href="#all">"##));
+    let dom = dump(&path, "#all");
+    assert_eq!(visible(&dom).len(), 9);
+    assert!(dom.contains(r#"<button type="button" id="has" hidden="""#));
+    // The suite list has its own filter box and All / None.
+    for id in ["suite-q", "suites-all", "suites-none"] {
+        assert!(all.contains(&format!("id=\"{id}\"")), "{id}");
+    }
 }
 
 /// Narrow and wide, nothing is wider than the window: the report's script
@@ -449,4 +472,72 @@ fn filters_hide_a_group_with_no_case_shown() {
     assert_eq!(section(&dom, "shop::home"), Some(true));
     assert_eq!(section(&dom, "api::feed"), Some(false));
     assert_eq!(section(&dom, "shop::about"), Some(false));
+}
+
+/// The suite list's filter box and All / None, used as a person would: the
+/// report in a frame, an outer page typing and clicking in it, then
+/// writing what the report shows onto its own body to be dumped.
+#[test]
+fn the_suite_list_filters_by_typing_and_all_none_set_the_suites_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = write_html(
+        dir.path(),
+        &edgeparity::render::html::render(&fixture_report()),
+    );
+    let outer = dir.path().join("outer.html");
+    std::fs::write(
+        &outer,
+        format!(
+            "<!doctype html><html><body>\
+             <iframe id=\"f\" src=\"{}\" style=\"width:1000px;height:800px\"></iframe>\
+             <script>document.getElementById('f').onload = function () {{\
+               var d = this.contentDocument, b = document.body;\
+               var shown = function () {{ return d.getElementById('shown').textContent; }};\
+               var listed = function () {{\
+                 return Array.prototype.filter.call(d.querySelectorAll('input[name=suite]'),\
+                   function (x) {{ return !x.parentNode.hidden; }}).map(function (x) {{ return x.value; }}).join(',');\
+               }};\
+               var q = d.getElementById('suite-q');\
+               q.value = 'CHECK'; q.dispatchEvent(new Event('input'));\
+               b.setAttribute('data-listed', listed());\
+               d.getElementById('suites-none').click();\
+               b.setAttribute('data-after-none', shown());\
+               b.setAttribute('data-hash-none', this.contentWindow.location.hash);\
+               q.value = ''; q.dispatchEvent(new Event('input'));\
+               b.setAttribute('data-listed-all', listed());\
+               d.getElementById('suites-none').click();\
+               b.setAttribute('data-after-all-none', shown());\
+               d.getElementById('suites-all').click();\
+               b.setAttribute('data-after-all', shown());\
+             }};</script></body></html>",
+            url(&report, "")
+        ),
+    )
+    .unwrap();
+    let dom = chromium(
+        &["--dump-dom", "--allow-file-access-from-files"],
+        &url(&outer, ""),
+    );
+    let body = dom
+        .lines()
+        .find(|l| l.contains("<body"))
+        .unwrap_or_default()
+        .to_string();
+    // Typing lists the matching suites only (case-insensitive).
+    assert!(body.contains(r#"data-listed="checkout""#), "{body}");
+    // None clears the listed suites only: api's 5 cases stay.
+    assert!(
+        body.contains(r#"data-after-none="5 of 9 cases shown""#),
+        "{body}"
+    );
+    assert!(body.contains(r##"data-hash-none="#suite=api""##), "{body}");
+    assert!(body.contains(r#"data-listed-all="checkout,api""#), "{body}");
+    assert!(
+        body.contains(r#"data-after-all-none="0 of 9 cases shown""#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"data-after-all="9 of 9 cases shown""#),
+        "{body}"
+    );
 }

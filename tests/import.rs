@@ -862,3 +862,30 @@ fn hostile_bytes_cannot_change_the_yaml() {
         .collect();
     insta::assert_debug_snapshot!("hostile_cases", got);
 }
+
+#[cfg(unix)]
+#[test]
+fn imported_suites_have_the_modes_of_plain_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mode = |p: &Path| std::fs::metadata(p).expect("written").permissions().mode() & 0o777;
+    let plain = dir.path().join("plain.txt");
+    std::fs::write(&plain, "x").expect("write");
+    let r = run_in(dir.path(), &[&f("sitemap.xml")], None);
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(!r.suites.is_empty(), "{}", r.out);
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .expect("out")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    for p in &files {
+        // 0666 less the umask, as a plain write: not a temporary file's 0600.
+        assert_eq!(mode(p), mode(&plain), "{}", p.display());
+        assert_ne!(mode(p), 0o600, "{}", p.display());
+    }
+    // Replaced with --force, a suite keeps the mode it was given.
+    std::fs::set_permissions(&files[0], std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let r = run_in(dir.path(), &["--force", &f("sitemap.xml")], None);
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert_eq!(mode(&files[0]), 0o640);
+}

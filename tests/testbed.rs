@@ -375,3 +375,92 @@ fn insecure_is_allowed_per_environment_and_said_loudly() {
         "{text}"
     );
 }
+
+const THREE: &str = "  - {name: a, path: /static/app.js, ignore_headers: [etag]}\n  - {name: b, path: \"/static/app.js?b\", ignore_headers: [etag]}\n  - {name: c, path: \"/static/app.js?c\", ignore_headers: [etag]}\n";
+
+/// A provider every case fails on: one warning, at the top of the output
+/// and in report.json, with the failure and its fix, and no Rust debug
+/// output (`Query { name: Name(...) }`) anywhere a person reads.
+/// Each failed case also has its request and a curl pinned as `pin` says.
+fn assert_one_outage(providers: &str, kind: &str, fix: &str, pin: &str) {
+    let p = project(providers, THREE);
+    let (code, text, r, dir) = edgeparity(&["run"], p.dir.path());
+    assert_eq!(code, 3, "{text}");
+    let head = format!("cloudflare: every case failed (3 of 3): {kind}: ");
+    assert_eq!(text.matches("every case failed").count(), 1, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(&head))
+        .unwrap_or_else(|| panic!("no `{head}` in:\n{text}"));
+    assert!(line.contains(&format!(" — fix: {fix}")), "{line}");
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| w.contains("every case failed"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", r["warnings"]);
+    assert!(warnings[0].starts_with(&head), "{}", warnings[0]);
+    assert!(warnings[0].contains(fix), "{}", warnings[0]);
+    for id in ["www::a", "www::b", "www::c"] {
+        let f = &report_case(&r, id)["failures"][0];
+        assert_eq!(f["provider"], "cloudflare", "{id}");
+        assert_eq!(f["request"]["method"], "GET", "{id}");
+        let curl = f["curl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: no curl: {f}"));
+        assert!(curl.contains(pin), "{id}: {curl}");
+        assert!(curl.contains("--cacert"), "{id}: {curl}");
+    }
+    let mut read = vec![("output".to_string(), text.clone())];
+    for f in ["report.json", "summary.md", "report.html", "junit.xml"] {
+        read.push((f.into(), std::fs::read_to_string(dir.join(f)).expect(f)));
+    }
+    for (name, t) in &read {
+        for debug in ["Query {", "Name(", "Some(", "Error {", "kind: "] {
+            assert!(
+                !t.contains(debug),
+                "{name} holds Rust debug output `{debug}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_provider_wide_dns_outage_is_one_warning_with_the_fix() {
+    require_testbed();
+    let fix = "check the provider's `resolve` name and `nameserver`";
+    // NXDOMAIN, and a nameserver that does not answer.
+    assert_one_outage(
+        "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {resolve: \"{host}.nowhere.test\", nameserver: \"127.0.0.5:18053\"}\n",
+        "address lookup failed",
+        fix,
+        // No address found: pinned to a variable, never the system's DNS.
+        "--resolve 'www.example.test:18443:'\"$EDGEPARITY_ADDR\"",
+    );
+    assert_one_outage(
+        "      fastly: {addrs: [127.0.0.2]}\n      cloudflare: {resolve: \"{host}.cdn.cloudflare.test\", nameserver: \"127.0.0.5:18054\"}\n",
+        "address lookup failed",
+        fix,
+        // No address found: pinned to a variable, never the system's DNS.
+        "--resolve 'www.example.test:18443:'\"$EDGEPARITY_ADDR\"",
+    );
+}
+
+#[test]
+fn a_provider_wide_tls_outage_is_one_warning_with_the_fix() {
+    require_testbed();
+    let fix = "check `ca_file` (a private CA), that the certificate names the host asked";
+    // A certificate for another name, and one from a CA not trusted.
+    for addr in ["127.0.0.6", "127.0.0.7"] {
+        assert_one_outage(
+            &format!(
+                "      fastly: {{addrs: [127.0.0.2]}}\n      cloudflare: {{addrs: [{addr}]}}\n"
+            ),
+            "TLS failed",
+            fix,
+            &format!("--resolve 'www.example.test:18443:{addr}'"),
+        );
+    }
+}

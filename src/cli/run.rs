@@ -216,7 +216,7 @@ fn write_pending(
 fn not_written(dir: &std::path::Path, e: &std::io::Error) -> exit::ReportsNotWritten {
     exit::ReportsNotWritten {
         dir: dir.display().to_string(),
-        message: edgeparity::fsio::os_error(e),
+        message: edgeparity::fsio::os_error(dir, e),
     }
 }
 
@@ -231,9 +231,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         plan.nothing_left(&format!("--shard {shard}"), total)?;
     }
     let previous = match &args.previous {
-        Some(p) => {
-            Some(report::read_verdicts(p).with_context(|| format!("--previous {}", p.display()))?)
-        }
+        Some(p) => Some(report::read_verdicts(p).context("--previous")?),
         None => None,
     };
     // Read before the run (a bad allowlist fails fast) and marked in every

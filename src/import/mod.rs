@@ -65,11 +65,10 @@ pub enum ImportError {
     Undetected { name: String, reason: String },
     #[error("will not overwrite {}: pass --force", .paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
     Exists { paths: Vec<PathBuf> },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The OS error as text, not a source: a `{:#}` chain would print it
+    /// twice.
+    #[error("cannot write {path}: {message}")]
+    Write { path: PathBuf, message: String },
 }
 
 /// What `--format` asked for.
@@ -526,7 +525,13 @@ impl Importer<'_> {
         let mut reader = match src.open() {
             Ok(r) => r,
             Err(e) => {
-                f(Pos::File, Item::Fatal(format!("cannot read: {e}")));
+                f(
+                    Pos::File,
+                    Item::Fatal(format!(
+                        "cannot read: {}",
+                        crate::fsio::os_error(&src.path, &e)
+                    )),
+                );
                 return;
             }
         };
@@ -624,6 +629,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         let src = match input::Source::new(arg) {
             Ok(s) => s,
             Err(e) => {
+                let e = crate::fsio::os_error(arg, &e);
                 summary.files.push(FileReport {
                     name: name.clone(),
                     format: None,
@@ -640,7 +646,7 @@ pub fn run(opts: &Options, inputs: &[PathBuf]) -> Result<Summary, ImportError> {
         let head = src.head(HEAD_BYTES);
         let detected = match &head {
             Ok(h) => detect(h, opts.format, &imp.fields),
-            Err(e) => Err(format!("cannot read: {e}")),
+            Err(e) => Err(format!("cannot read: {}", crate::fsio::os_error(arg, e))),
         };
         match detected {
             Ok((format, how)) => {
@@ -796,19 +802,20 @@ pub fn write_suites(
     if suites.is_empty() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(|source| ImportError::Write {
+    std::fs::create_dir_all(dir).map_err(|e| ImportError::Write {
         path: dir.to_path_buf(),
-        source,
+        message: crate::fsio::os_error(dir, &e),
     })?;
     for s in suites {
         let path = dir.join(&s.file_name);
-        let err = |source| ImportError::Write {
-            path: path.clone(),
-            source,
-        };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-        std::io::Write::write_all(&mut tmp, s.text.as_bytes()).map_err(err)?;
-        tmp.persist(&path).map_err(|e| err(e.error))?;
+        // Atomically, with the mode of a plain write (0666 less the umask;
+        // a replaced file keeps its own), like the reports: a suite is a
+        // file to commit and share, and holds no secret (`${VAR}` in its
+        // place).
+        crate::fsio::write_atomic(&path, s.text.as_bytes()).map_err(|e| ImportError::Write {
+            message: crate::fsio::os_error(&path, &e),
+            path,
+        })?;
     }
     Ok(())
 }

@@ -6,6 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
+use super::result::RequestShown;
+
 /// Why one exchange with one provider produced no response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
 #[error("{provider}: {kind}: {message}")]
@@ -13,6 +15,41 @@ pub struct ExchangeError {
     pub provider: String,
     pub kind: FailureKind,
     pub message: String,
+    /// The request as it was (or would have been) sent, redacted like an
+    /// answered one's; `None` when it was never built (no such provider).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Box<RequestShown>>,
+    /// The pinned socket addresses it was sent to (empty: none were found,
+    /// the lookup failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addrs: Vec<String>,
+    /// One `curl` command that asks the same of those addresses (with no
+    /// address found: of `$EDGEPARITY_ADDR`, never of the system's DNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+impl ExchangeError {
+    /// A failure with no request attached (yet).
+    pub fn new(provider: &str, kind: FailureKind, message: String) -> ExchangeError {
+        ExchangeError {
+            provider: provider.to_string(),
+            kind,
+            message,
+            request: None,
+            addrs: Vec::new(),
+            curl: None,
+        }
+    }
+
+    /// The same failure, with the request it befell and where that was
+    /// sent; its curl built from them.
+    pub fn with_request(mut self, request: RequestShown, addrs: Vec<String>) -> ExchangeError {
+        self.curl = Some(request.curl_pinned(&addrs, None, &Default::default()));
+        self.request = Some(Box::new(request));
+        self.addrs = addrs;
+        self
+    }
 }
 
 #[derive(
@@ -97,6 +134,9 @@ pub struct Exchange {
     /// The request as sent: method and headers (the URL is `url`).
     pub method: String,
     pub request_headers: Vec<(String, String)>,
+    /// The request body sent, if any (as text: a suite's `body:` is text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
     pub url: String,
     pub status: u16,
     pub version: String,

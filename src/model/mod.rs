@@ -20,7 +20,7 @@ pub use report::{
 };
 pub use result::{
     check_expectation, provider_outages, CaseResult, Confirmation, Expectation, ExpectedDifference,
-    Label, Noise, OutageAcc, ProbeSummary, RequestShown, ResponseSummary, Served, SlotNote,
+    Label, Masked, Noise, OutageAcc, ProbeSummary, RequestShown, ResponseSummary, Served, SlotNote,
     VaryFinding, Verdict,
 };
 

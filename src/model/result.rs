@@ -74,31 +74,59 @@ pub struct ResponseSummary {
 }
 
 /// A request as sent, for the reports.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RequestShown {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// The body sent (redacted), when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// Which parts of a redacted request held a secret: the repro reads those
+/// from shell variables instead of showing the mask.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Masked {
+    /// By index of `RequestShown::headers`.
+    pub headers: Vec<bool>,
+    pub body: bool,
+}
+
+/// The shell variable a repro reads a body that held a secret from.
+pub const BODY_VAR: &str = "EDGEPARITY_BODY";
+
+/// The shell variable a repro pins to when no address of the provider was
+/// found (its lookup failed): never the system's DNS, which may well name
+/// another edge.
+pub const ADDR_VAR: &str = "EDGEPARITY_ADDR";
+
+/// `'text'` for a POSIX shell (a `'` as `'\''`).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 impl RequestShown {
     /// `curl` asking `addr` for this request as `url` names it: the same
     /// Host and SNI through `--resolve`, no decompression, headers shown.
     pub fn curl(&self, addr: Option<&str>) -> String {
-        self.curl_with(addr, None, &|_| false)
+        let addrs: Vec<String> = addr.map(str::to_string).into_iter().collect();
+        self.curl_pinned(&addrs, None, &Masked::default())
     }
 
-    /// [`RequestShown::curl`], with the headers `secret` says (by index)
-    /// given as a shell variable named after the header, to be set before
-    /// the command is pasted: `-H 'authorization: '"$EDGEPARITY_AUTHORIZATION"`;
-    /// an HTTPS request trusts `cacert` too (`--cacert`), when given.
-    pub fn curl_with(
-        &self,
-        addr: Option<&str>,
-        cacert: Option<&str>,
-        secret: &dyn Fn(usize) -> bool,
-    ) -> String {
-        let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    /// `curl` asking the socket addresses `addrs` (all of them, as
+    /// `--resolve HOST:PORT:IP1,IP2`; none: `$EDGEPARITY_ADDR`) for this
+    /// request. What `masked` names is read from a shell variable to be
+    /// set before the command is pasted: a header as one named after it
+    /// (`-H 'authorization: '"$EDGEPARITY_AUTHORIZATION"`), the body as
+    /// `$EDGEPARITY_BODY`. A body is sent as given (`--data-binary`; one
+    /// beginning with `@`, which curl would read as a file name, with
+    /// `--data-raw`; one holding NUL, which no argument can, piped from
+    /// `printf`), with no Content-Type of curl's own. An HTTPS request
+    /// trusts `cacert` too (`--cacert`), when given.
+    pub fn curl_pinned(&self, addrs: &[String], cacert: Option<&str>, masked: &Masked) -> String {
+        let q = |s: &str| shell_quote(s);
+        let mut prefix = String::new();
         let mut parts = vec![
             "curl".to_string(),
             "-sS".into(),
@@ -107,9 +135,11 @@ impl RequestShown {
             "-o".into(),
             "/dev/null".into(),
         ];
-        if self.method == "HEAD" {
+        // curl infers POST from a body: any other method is named.
+        let implied = if self.body.is_some() { "POST" } else { "GET" };
+        if self.method == "HEAD" && self.body.is_none() {
             parts = vec!["curl".into(), "-sS".into(), "-I".into()];
-        } else if self.method != "GET" {
+        } else if self.method != implied {
             parts.push("-X".into());
             parts.push(q(&self.method));
         }
@@ -121,33 +151,68 @@ impl RequestShown {
             parts.push("--cacert".into());
             parts.push(q(ca));
         }
-        if let (Some(addr), Ok(uri)) = (addr, parsed) {
+        if let Ok(uri) = parsed {
             let port = uri.port_u16().or(match uri.scheme_str() {
                 Some("http") => Some(80),
                 Some("https") => Some(443),
                 _ => None,
             });
-            if let (Some(host), Some(port), Ok(sa)) =
-                (uri.host(), port, addr.parse::<std::net::SocketAddr>())
-            {
-                let ip = match sa.ip() {
+            let ips: Vec<String> = addrs
+                .iter()
+                .filter_map(|a| a.parse::<std::net::SocketAddr>().ok())
+                .map(|sa| match sa.ip() {
                     std::net::IpAddr::V6(v6) => format!("[{v6}]"),
                     ip => ip.to_string(),
-                };
+                })
+                .collect();
+            if let (Some(host), Some(port)) = (uri.host(), port) {
                 parts.push("--resolve".into());
-                parts.push(q(&format!("{host}:{port}:{ip}")));
+                if ips.is_empty() {
+                    parts.push(format!("{}\"${ADDR_VAR}\"", q(&format!("{host}:{port}:"))));
+                } else {
+                    parts.push(q(&format!("{host}:{port}:{}", ips.join(","))));
+                }
             }
         }
         for (i, (k, v)) in self.headers.iter().enumerate() {
             parts.push("-H".into());
-            if secret(i) {
+            if masked.headers.get(i).copied().unwrap_or(false) {
                 parts.push(format!("{}\"${}\"", q(&format!("{k}: ")), secret_var(k)));
             } else {
                 parts.push(q(&format!("{k}: {v}")));
             }
         }
+        if let Some(body) = &self.body {
+            if masked.body {
+                parts.push("--data-raw".into());
+                parts.push(format!("\"${BODY_VAR}\""));
+            } else if body.contains('\0') {
+                let format = body
+                    .replace('\\', "\\\\")
+                    .replace('%', "%%")
+                    .replace('\0', "\\000");
+                prefix = format!("printf {} | ", q(&format));
+                parts.push("--data-binary".into());
+                parts.push("@-".into());
+            } else if body.starts_with('@') {
+                parts.push("--data-raw".into());
+                parts.push(q(body));
+            } else {
+                parts.push("--data-binary".into());
+                parts.push(q(body));
+            }
+            if !self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                // curl would send `application/x-www-form-urlencoded`.
+                parts.push("-H".into());
+                parts.push(q("content-type:"));
+            }
+        }
         parts.push(q(&self.url));
-        parts.join(" ")
+        prefix + &parts.join(" ")
     }
 }
 
@@ -562,27 +627,80 @@ mod curl_tests {
                 ("accept".into(), "text/html".into()),
                 ("x-api-key".into(), "[REDACTED]".into()),
             ],
+            body: None,
         }
     }
 
     #[test]
     fn a_repro_is_pinned_trusts_the_ca_and_reads_secrets_from_variables() {
-        let secret = |i: usize| i == 1;
-        let c = req("https://www.example.test:18443/a?q=it's").curl_with(
-            Some("127.0.0.3:18443"),
+        let masked = Masked {
+            headers: vec![false, true],
+            body: false,
+        };
+        let addrs = ["127.0.0.3:18443".to_string(), "[::1]:18443".to_string()];
+        let c = req("https://www.example.test:18443/a?q=it's").curl_pinned(
+            &addrs,
             Some("/ca dir/ca.pem"),
-            &secret,
+            &masked,
         );
         assert_eq!(
             c,
             "curl -sS -D - -o /dev/null --cacert '/ca dir/ca.pem' \
-             --resolve 'www.example.test:18443:127.0.0.3' -H 'accept: text/html' \
+             --resolve 'www.example.test:18443:127.0.0.3,[::1]' -H 'accept: text/html' \
              -H 'x-api-key: '\"$EDGEPARITY_X_API_KEY\" 'https://www.example.test:18443/a?q=it'\\''s'"
         );
-        // Plain HTTP needs no CA; without a secret the value is written.
-        let c = req("http://www.example.test/").curl_with(None, Some("/ca.pem"), &|_| false);
+        // Plain HTTP needs no CA; without a secret the value is written;
+        // with no address found, the pin is a variable, never system DNS.
+        let c =
+            req("http://www.example.test/").curl_pinned(&[], Some("/ca.pem"), &Masked::default());
         assert!(!c.contains("--cacert"), "{c}");
         assert!(c.contains("-H 'x-api-key: [REDACTED]'"), "{c}");
+        assert!(
+            c.contains("--resolve 'www.example.test:80:'\"$EDGEPARITY_ADDR\""),
+            "{c}"
+        );
         assert_eq!(secret_var("x-api-key"), "EDGEPARITY_X_API_KEY");
+    }
+
+    #[test]
+    fn a_repro_sends_the_body_as_given() {
+        let mut q = req("http://www.example.test/login");
+        q.method = "POST".into();
+        q.headers.truncate(1);
+        q.body = Some("user=a&note=it's $HOME `x`\n".into());
+        let c = q.curl(Some("127.0.0.3:80"));
+        // POST is implied by the body; curl's own Content-Type is removed;
+        // nothing in the body is expanded by the shell.
+        assert_eq!(
+            c,
+            "curl -sS -D - -o /dev/null --resolve 'www.example.test:80:127.0.0.3' \
+             -H 'accept: text/html' --data-binary 'user=a&note=it'\\''s $HOME `x`\n' \
+             -H 'content-type:' 'http://www.example.test/login'"
+        );
+        // Another method is named; a given Content-Type is kept.
+        q.method = "PUT".into();
+        q.headers
+            .push(("content-type".into(), "application/json".into()));
+        let c = q.curl(None);
+        assert!(c.contains(" -X 'PUT' "), "{c}");
+        assert!(!c.contains("'content-type:'"), "{c}");
+        // A GET with a body says GET (curl would make it a POST).
+        q.method = "GET".into();
+        assert!(q.curl(None).contains(" -X 'GET' "));
+        // A leading `@` is not a file name; NUL goes through printf.
+        q.body = Some("@/etc/passwd".into());
+        assert!(q.curl(None).contains("--data-raw '@/etc/passwd'"));
+        q.body = Some("a\0b%c\\".into());
+        let c = q.curl(None);
+        assert!(c.starts_with("printf 'a\\000b%%c\\\\' | curl "), "{c}");
+        assert!(c.contains("--data-binary @-"), "{c}");
+        // A body that held a secret is read from a variable.
+        let masked = Masked {
+            headers: Vec::new(),
+            body: true,
+        };
+        let c = q.curl_pinned(&[], None, &masked);
+        assert!(c.contains("--data-raw \"$EDGEPARITY_BODY\""), "{c}");
+        assert!(!c.contains("a\\000b"), "{c}");
     }
 }

@@ -167,9 +167,11 @@ pub fn write(
     // Counts.
     let s = &report.summary;
     o.push_str("<section class=\"cards\">");
+    // Every tile is a link: the total clears every filter, a verdict shows
+    // that verdict alone, a severity the cases with such a difference.
     let _ = write!(
         o,
-        "<div class=\"card total\"><b>{}</b><span>cases</span></div>",
+        "<a class=\"card total\" href=\"#all\"><b>{}</b><span>cases</span></a>",
         s.total
     );
     for (v, n) in [
@@ -193,7 +195,7 @@ pub fn write(
     for &(sev, diffs, cases) in &tally.severity {
         let _ = write!(
             o,
-            "<div class=\"card s-{0}{1}\"><b>{diffs}</b><span>{0} · {cases} case{2}</span></div>",
+            "<a class=\"card s-{0}{1}\" href=\"#has={0}\"><b>{diffs}</b><span>{0} · {cases} case{2}</span></a>",
             sev.as_str(),
             if diffs == 0 { " zero" } else { "" },
             if cases == 1 { "" } else { "s" }
@@ -237,8 +239,15 @@ pub fn write(
         "<label><input type=\"checkbox\" name=\"severity\" value=\"none\" checked> <span class=\"sev s-none\">none</span> <small>{}</small></label>",
         worst_count(None)
     );
-    // Scrolls past a few lines: a migration has hundreds of suites.
-    o.push_str("</fieldset><fieldset class=\"suites\"><legend>Suite</legend>");
+    // Scrolls past a few lines: a migration has hundreds of suites, so the
+    // list is filtered by typing, and All / None act on the suites listed.
+    o.push_str(
+        "</fieldset><fieldset class=\"suites\"><legend>Suite</legend>\
+         <span class=\"suite-tools\"><input type=\"search\" id=\"suite-q\" placeholder=\"Filter suites\" \
+         aria-label=\"Filter the suite list\"><button type=\"button\" id=\"suites-all\" \
+         title=\"Select every suite listed\">All</button><button type=\"button\" id=\"suites-none\" \
+         title=\"Clear every suite listed\">None</button></span>",
+    );
     for (suite, n) in &tally.suites {
         let _ = write!(
             o,
@@ -248,7 +257,8 @@ pub fn write(
     }
     let _ = writeln!(
         o,
-        "</fieldset><output id=\"shown\">{0} cases</output></nav>",
+        "</fieldset><button type=\"button\" id=\"has\" hidden title=\"Show every severity again\"></button>\
+         <output id=\"shown\">{0} cases</output></nav>",
         cases.count()
     );
 
@@ -535,10 +545,16 @@ fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {
     let open = c.verdict != Verdict::Parity && i < OPEN_CASES;
     let _ = write!(
         o,
-        "<details class=\"case {vc}\" id=\"{anchor}\" data-suite=\"{suite}\" data-verdict=\"{v}\" data-severity=\"{sev}\"{open}>\
+        "<details class=\"case {vc}\" id=\"{anchor}\" data-suite=\"{suite}\" data-verdict=\"{v}\" data-severity=\"{sev}\" data-sevs=\"{sevs}\"{open}>\
          <summary><span class=\"badge {vc}\">{v}</span>{badge}<span class=\"cid\">{id}</span>\
          <a class=\"permalink\" href=\"#{anchor}\" title=\"Link to this case\">#</a>",
         anchor = anchor(&c.id),
+        sevs = Severity::ALL
+            .iter()
+            .filter(|s| c.differences.iter().any(|d| d.severity == **s))
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         vc = verdict_class(c.verdict),
         suite = esc(&c.suite),
         v = c.verdict.as_str(),
@@ -573,6 +589,7 @@ fn case(o: &mut String, report: &Report, c: &CaseResult, i: usize) {
     if !c.responses.is_empty() {
         responses(o, c);
     }
+    failed(o, c);
     o.push_str("</div></details>\n");
 }
 
@@ -821,6 +838,56 @@ fn responses(o: &mut String, c: &CaseResult) {
 /// headers, and the curl command that asks the same of that edge.
 fn exchange(o: &mut String, r: &crate::model::ResponseSummary) {
     let Some(q) = &r.request else { return };
+    shown(
+        o,
+        &r.provider,
+        &r.label.to_string(),
+        q,
+        &r.status.to_string(),
+        Some(&r.headers),
+        r.curl.as_deref(),
+    );
+}
+
+/// The requests of the providers that failed: what they were asked and the
+/// curl that asks it again of the same pinned addresses.
+fn failed(o: &mut String, c: &CaseResult) {
+    let with: Vec<_> = c.failures.iter().filter(|f| f.request.is_some()).collect();
+    if with.is_empty() {
+        return;
+    }
+    let _ = write!(
+        o,
+        "<details class=\"resp\" open><summary>Failed request{} ({})</summary>",
+        if with.len() == 1 { "" } else { "s" },
+        with.len()
+    );
+    for f in with {
+        let Some(q) = &f.request else { continue };
+        shown(
+            o,
+            &f.provider,
+            &f.addrs.join(", "),
+            q,
+            &f.kind.to_string(),
+            None,
+            f.curl.as_deref(),
+        );
+    }
+    o.push_str("</details>");
+}
+
+/// A request line, its headers and body, the answer's headers (none for a
+/// failure) and the curl repro with its copy button.
+fn shown(
+    o: &mut String,
+    provider: &str,
+    label: &str,
+    q: &crate::model::RequestShown,
+    outcome: &str,
+    answer: Option<&[(String, String)]>,
+    curl: Option<&str>,
+) {
     let lines = |h: &[(String, String)]| {
         h.iter()
             .map(|(k, v)| format!("{k}: {v}"))
@@ -830,16 +897,21 @@ fn exchange(o: &mut String, r: &crate::model::ResponseSummary) {
     let _ = write!(
         o,
         "<div class=\"exchange\"><p class=\"reqline\"><b>{}</b> {} <code>{} {}</code> → {}</p>\
-         <pre class=\"headers\">{}</pre><pre class=\"headers\">{}</pre>",
-        esc(&r.provider),
-        esc(&r.label.to_string()),
+         <pre class=\"headers\">{}</pre>",
+        esc(provider),
+        esc(label),
         esc(&q.method),
         esc(&q.url),
-        r.status,
+        esc(outcome),
         esc(&lines(&q.headers)),
-        esc(&lines(&r.headers)),
     );
-    if let Some(curl) = &r.curl {
+    if let Some(body) = &q.body {
+        let _ = write!(o, "<pre class=\"headers reqbody\">{}</pre>", esc(body));
+    }
+    if let Some(h) = answer {
+        let _ = write!(o, "<pre class=\"headers\">{}</pre>", esc(&lines(h)));
+    }
+    if let Some(curl) = curl {
         let _ = write!(
             o,
             "<button type=\"button\" class=\"copy\">Copy curl</button><pre class=\"curl\">{}</pre>",

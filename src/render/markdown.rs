@@ -374,7 +374,10 @@ fn repro(out: &mut String, top: &[CaseResult]) {
     let shown: Vec<_> = top
         .iter()
         .take(TOP)
-        .filter(|c| c.responses.iter().any(|r| r.curl.is_some()))
+        .filter(|c| {
+            c.responses.iter().any(|r| r.curl.is_some())
+                || c.failures.iter().any(|f| f.curl.is_some())
+        })
         .collect();
     if shown.is_empty() {
         return;
@@ -398,6 +401,20 @@ fn repro(out: &mut String, top: &[CaseResult]) {
                 escape_code(&q.url),
                 r.status,
                 // No backtick (escape_code): a fence cannot be closed from inside.
+                escape_code(curl)
+            );
+        }
+        for f in &c.failures {
+            let (Some(q), Some(curl)) = (&f.request, &f.curl) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "- {}: `{} {}` → {}\n\n  ```sh\n  {}\n  ```",
+                escape(&f.provider),
+                escape_code(&q.method),
+                escape_code(&q.url),
+                escape(&f.kind.to_string()),
                 escape_code(curl)
             );
         }

@@ -120,6 +120,15 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
             ));
         }
     }
+    // A provider that failed: the request it was asked, pinned the same way.
+    for f in &c.failures {
+        if let (Some(q), Some(curl)) = (&f.request, &f.curl) {
+            out.push_str(&format!(
+                "  {}: {} {} -> {}\n      repro: {curl}\n",
+                f.provider, q.method, q.url, f.kind
+            ));
+        }
+    }
     let absorbing: Vec<String> = c
         .noise
         .slots

@@ -91,7 +91,8 @@ impl LogReader for JsonLines {
             path: path.to_path_buf(),
             message,
         };
-        let meta = std::fs::metadata(path).map_err(|e| file_err(crate::fsio::os_error(&e)))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| file_err(crate::fsio::os_error(path, &e)))?;
         if !meta.is_file() {
             return Err(file_err("not a regular file".into()));
         }
@@ -101,10 +102,10 @@ impl LogReader for JsonLines {
                 meta.len()
             )));
         }
-        let f = std::fs::File::open(path).map_err(|e| file_err(crate::fsio::os_error(&e)))?;
+        let f = std::fs::File::open(path).map_err(|e| file_err(crate::fsio::os_error(path, &e)))?;
         let mut out = Vec::new();
         for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| file_err(crate::fsio::os_error(&e)))?;
+            let line = line.map_err(|e| file_err(crate::fsio::os_error(path, &e)))?;
             let line = line.trim();
             if line.is_empty() {
                 continue;

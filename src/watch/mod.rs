@@ -50,9 +50,9 @@ pub use output::{Drift, Mode, ProviderRound, RoundRecord, WatchFile};
 /// What stops a watch before it can judge: bad input, nothing else.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("{0}")]
+    #[error(transparent)]
     Judge(#[from] JudgeError),
-    #[error("{0}")]
+    #[error(transparent)]
     Logs(#[from] logs::LogsError),
     #[error("{0}")]
     Usage(String),
