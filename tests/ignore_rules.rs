@@ -154,16 +154,7 @@ fn rule(pattern: &str, cases: usize, matched: usize) -> IgnoreRuleUse {
 
 #[test]
 fn a_rule_unused_in_one_shard_but_used_in_another_is_not_warned_about() {
-    let mut a = fixture_report();
-    a.shard = Some(edgeparity::shard::Shard { index: 1, count: 2 });
-    let mut b = fixture_report();
-    b.shard = Some(edgeparity::shard::Shard { index: 2, count: 2 });
-    let (left, right): (Vec<_>, Vec<_>) = fixture_report()
-        .cases
-        .into_iter()
-        .partition(|c| c.suite == "api");
-    a.cases = left;
-    b.cases = right;
+    let (mut a, mut b) = fixture_shards(1);
     a.ignore_rules = vec![rule("/used-in-b", 2, 0), rule("/never", 2, 0)];
     b.ignore_rules = vec![rule("/used-in-b", 1, 1), rule("/never", 1, 0)];
     for r in [&mut a, &mut b] {

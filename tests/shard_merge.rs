@@ -222,23 +222,14 @@ fn merge_refuses_overlapping_cases() {
 
 #[test]
 fn merge_takes_the_earliest_start_and_the_longest_duration() {
-    let mut a = fixture_report();
-    a.shard = Some(edgeparity::shard::Shard { index: 2, count: 2 });
+    // The cases split between the two.
+    let (mut a, mut b) = fixture_shards(2);
     a.started_at = "2026-01-15T03:00:05Z".into();
     a.duration_ms = 1000;
     a.warnings = vec!["one".into()];
-    let mut b = fixture_report();
-    b.shard = Some(edgeparity::shard::Shard { index: 1, count: 2 });
     b.started_at = "2026-01-15T02:59:58Z".into();
     b.duration_ms = 4000;
     b.warnings = vec!["one".into(), "two".into()];
-    // Split the cases between the two.
-    let (left, right): (Vec<_>, Vec<_>) = fixture_report()
-        .cases
-        .into_iter()
-        .partition(|c| c.suite == "api");
-    a.cases = left;
-    b.cases = right;
     let m = edgeparity::report::merge(vec![("a".into(), a), ("b".into(), b)], false).unwrap();
     assert_eq!(m.started_at, "2026-01-15T02:59:58Z");
     assert_eq!(m.duration_ms, 4000);
@@ -252,17 +243,8 @@ fn merge_takes_the_earliest_start_and_the_longest_duration() {
 fn merging_files_streams_the_same_report_as_merging_in_memory() {
     use edgeparity::model::report::{CaseSource, Order};
     let dir = tempfile::tempdir().unwrap();
-    let mut a = fixture_report();
-    a.shard = Some(edgeparity::shard::Shard { index: 2, count: 2 });
-    let mut b = fixture_report();
-    b.shard = Some(edgeparity::shard::Shard { index: 1, count: 2 });
+    let (a, mut b) = fixture_shards(2);
     b.warnings = vec!["only in b".into()];
-    let (left, right): (Vec<_>, Vec<_>) = fixture_report()
-        .cases
-        .into_iter()
-        .partition(|c| c.suite == "api");
-    a.cases = left;
-    b.cases = right;
     let write = |name: &str, r: &edgeparity::model::Report| {
         let p = dir.path().join(name);
         std::fs::write(&p, r.to_json()).unwrap();

@@ -252,6 +252,23 @@ fn bodies_of(udiff: &str) -> (String, String) {
 /// A hand-built report: two suites, every verdict, every severity, and
 /// hostile content (`<script>`, `<img onerror>`) in a header value and a
 /// body diff. Timestamps and durations are fixed.
+/// [`fixture_report`] as two shards of one run: the `api` suite's cases
+/// as shard `api_index` of 2, the others as the other shard.
+#[allow(dead_code)]
+pub fn fixture_shards(api_index: u32) -> (edgeparity::model::Report, edgeparity::model::Report) {
+    let (left, right): (Vec<_>, Vec<_>) = fixture_report()
+        .cases
+        .into_iter()
+        .partition(|c| c.suite == "api");
+    let shard = |index: u32, cases| {
+        let mut r = fixture_report();
+        r.shard = Some(edgeparity::shard::Shard { index, count: 2 });
+        r.cases = cases;
+        r
+    };
+    (shard(api_index, left), shard(3 - api_index, right))
+}
+
 pub fn fixture_report() -> edgeparity::model::Report {
     let body_diff = format!(
         "--- baseline\n+++ cloudflare\n@@ -1,4 +1,5 @@\n <html>\n-<h1>Welcome</h1>\n+<h1>Welcome!</h1>\n+{INJECT_SCRIPT}\n <p>cart</p>\n-<footer>v1</footer>\n+{INJECT_IMG}\n </html>\n"
