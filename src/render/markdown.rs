@@ -385,36 +385,15 @@ fn repro(out: &mut String, top: &[CaseResult]) {
     out.push_str("<details><summary>Requests and curl repros of the top cases</summary>\n\n");
     for c in shown {
         let _ = writeln!(out, "**{}**\n", escape(&c.id));
-        for r in c
-            .responses
-            .iter()
-            .filter(|r| r.label == crate::model::Label::Request)
-        {
-            let (Some(q), Some(curl)) = (&r.request, &r.curl) else {
-                continue;
-            };
+        for (provider, q, curl, outcome) in super::repros(c) {
             let _ = writeln!(
                 out,
                 "- {}: `{} {}` → {}\n\n  ```sh\n  {}\n  ```",
-                escape(&r.provider),
+                escape(provider),
                 escape_code(&q.method),
                 escape_code(&q.url),
-                r.status,
+                escape(&outcome),
                 // No backtick (escape_code): a fence cannot be closed from inside.
-                escape_code(curl)
-            );
-        }
-        for f in &c.failures {
-            let (Some(q), Some(curl)) = (&f.request, &f.curl) else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "- {}: `{} {}` → {}\n\n  ```sh\n  {}\n  ```",
-                escape(&f.provider),
-                escape_code(&q.method),
-                escape_code(&q.url),
-                escape(&f.kind.to_string()),
                 escape_code(curl)
             );
         }

@@ -188,6 +188,37 @@ pub fn ms(v: Option<f64>) -> String {
     }
 }
 
+/// Every request of a case that can be asked again by hand, answered (the
+/// case's own requests, not its probes) then failed: provider, the request,
+/// its curl, and what came back (a status, or the failure's kind).
+pub(crate) fn repros(
+    c: &crate::model::CaseResult,
+) -> impl Iterator<Item = (&str, &crate::model::RequestShown, &str, String)> {
+    let answered = c
+        .responses
+        .iter()
+        .filter(|r| r.label == crate::model::Label::Request)
+        .filter_map(|r| {
+            Some((
+                &r.provider,
+                r.request.as_ref()?,
+                r.curl.as_deref()?,
+                r.status.to_string(),
+            ))
+        });
+    let failed = c.failures.iter().filter_map(|f| {
+        Some((
+            &f.provider,
+            f.request.as_deref()?,
+            f.curl.as_deref()?,
+            f.kind.to_string(),
+        ))
+    });
+    answered
+        .chain(failed)
+        .map(|(p, q, curl, outcome)| (p.as_str(), q, curl, outcome))
+}
+
 /// Write every report format into `dir`, each atomically: `report.json`,
 /// `junit.xml`, `summary.md` (new and fixed against `previous`, when given)
 /// and `report.html`. Returns the paths written.

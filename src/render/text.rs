@@ -107,27 +107,13 @@ fn case_text(c: &CaseResult, baseline: &str) -> String {
             out.push_str(&format!("      {}\n", a.line()));
         }
     }
-    // What each provider was asked, and how to ask it again by hand.
-    for r in c
-        .responses
-        .iter()
-        .filter(|r| r.label == crate::model::Label::Request)
-    {
-        if let (Some(q), Some(curl)) = (&r.request, &r.curl) {
-            out.push_str(&format!(
-                "  {}: {} {} -> {}\n      repro: {curl}\n",
-                r.provider, q.method, q.url, r.status
-            ));
-        }
-    }
-    // A provider that failed: the request it was asked, pinned the same way.
-    for f in &c.failures {
-        if let (Some(q), Some(curl)) = (&f.request, &f.curl) {
-            out.push_str(&format!(
-                "  {}: {} {} -> {}\n      repro: {curl}\n",
-                f.provider, q.method, q.url, f.kind
-            ));
-        }
+    // What each provider was asked, and how to ask it again by hand (a
+    // provider that failed too: the request it was asked, pinned the same way).
+    for (provider, q, curl, outcome) in super::repros(c) {
+        out.push_str(&format!(
+            "  {provider}: {} {} -> {outcome}\n      repro: {curl}\n",
+            q.method, q.url
+        ));
     }
     let absorbing: Vec<String> = c
         .noise
